@@ -1,0 +1,1 @@
+"""Lectern's desktop app (PySide6). It reaches the engine only through its facade: `from engine import Engine ...`."""

@@ -1,0 +1,45 @@
+"""Starting the app: the QApplication, logging to the platform's log folder, the crash handler, the window."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from . import crash, icons
+from .qt import QApplication, Qt
+
+log = logging.getLogger(__name__)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="lectern-app", description="Lectern: read long documents and code, ask "
+                                                                "questions, check the citations.")
+    p.add_argument("--library", metavar="DIR", help="library folder (default: the last one used, or the platform's "
+                                                    "user data folder)")
+    p.add_argument("paths", nargs="*", help="files or folders to add to the library on start")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Lectern")
+    app.setApplicationDisplayName("Lectern")
+    app.setDesktopFileName("lectern")
+    log_file = crash.setup_logging()
+    crash.install()
+    log.info("Lectern starting; log at %s", log_file)
+    app.setWindowIcon(icons.app_icon())
+
+    from .main_window import MainWindow  # after the QApplication: widgets read the palette when built
+
+    window = MainWindow(args.library)
+    window.show()
+    if args.paths:
+        window.add_paths(args.paths)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

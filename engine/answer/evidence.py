@@ -1,0 +1,114 @@
+"""Evidence selection: which sentences (or code blocks) of the retrieved passages answer the question.
+
+Retrieval ranks chunks of ~200 tokens; a citation should point at the one sentence that supports the answer.
+Each sentence is scored by the share of the question's (idf-weighted) words it contains, by the share its
+neighbourhood contains (questions often take words from the sentence before), by embedding similarity to the
+question, and by its passage's retrieval rank. The same units are the candidates for citation verification.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..ingest.chunking import sentence_bounds
+from ..retrieval.sources import ChunkRow
+from ..retrieval.textmatch import content_stems, weighted_overlap
+
+_BLANK_LINES = re.compile(r"\n[ \t]*\n")
+
+# Weights of the sentence score; calibrated on the development set (see docs/answer-tuning.md).
+W_LEXICAL = 0.40
+W_WINDOW = 0.15
+W_DENSE = 0.35
+W_PASSAGE = 0.10
+
+
+@dataclass
+class Evidence:
+    """A candidate quote: a sentence (prose) or block (code) inside one retrieved passage."""
+
+    passage: int
+    chunk: ChunkRow
+    start: int
+    end: int
+    score: float = 0.0
+    lexical: float = 0.0
+    window: float = 0.0
+    dense: float = 0.0
+    stems: set[str] = field(default_factory=set)
+
+    @property
+    def text(self) -> str:
+        return self.chunk.text[self.start:self.end]
+
+    @property
+    def lines(self) -> tuple[int, int] | None:
+        """1-based line range of the unit in its file (code and text documents)."""
+        if self.chunk.line_start is None:
+            return None
+        before = self.chunk.text.count("\n", 0, self.start)
+        inside = self.chunk.text.count("\n", self.start, self.end)
+        first = self.chunk.line_start + before
+        return first, first + inside
+
+
+def units_of(chunk: ChunkRow) -> list[tuple[int, int]]:
+    """Sentence spans for prose, blank-line-separated blocks for code."""
+    if chunk.kind == "code":
+        spans, pos = [], 0
+        for m in _BLANK_LINES.finditer(chunk.text):
+            if m.start() > pos:
+                spans.append((pos, m.start()))
+            pos = m.end()
+        if pos < len(chunk.text):
+            spans.append((pos, len(chunk.text)))
+        return [(a, b) for a, b in spans if chunk.text[a:b].strip()]
+    return [(a, b) for a, b in sentence_bounds(chunk.text) if b - a >= 3]
+
+
+def collect_units(passages: Sequence[ChunkRow]) -> list[Evidence]:
+    out = []
+    for i, ch in enumerate(passages):
+        for a, b in units_of(ch):
+            ev = Evidence(i, ch, a, b)
+            ev.stems = set(content_stems(ev.text))
+            out.append(ev)
+    return out
+
+
+def rank_evidence(question: str, passages: Sequence[ChunkRow], idf: Mapping[str, float],
+                  embed: "callable | None" = None) -> list[Evidence]:
+    """Every unit of `passages`, best first.
+
+    Args:
+        question: the user's question.
+        passages: retrieved chunks, best first (their order is the retrieval prior).
+        idf: idf weight per stem (see textmatch.idf_weights).
+        embed: function mapping a list of strings to L2-normalised vectors (first string: the question);
+            None skips the dense part.
+    """
+    units = collect_units(passages)
+    if not units:
+        return []
+    q_stems = content_stems(question)
+    for j, ev in enumerate(units):
+        ev.lexical = weighted_overlap(q_stems, ev.stems, idf)
+        near = set(ev.stems)
+        for k in (j - 1, j + 1):
+            if 0 <= k < len(units) and units[k].chunk.id == ev.chunk.id:
+                near |= units[k].stems
+        ev.window = weighted_overlap(q_stems, near, idf)
+    if embed is not None:
+        vecs = embed([question] + [ev.text for ev in units])
+        sims = np.asarray(vecs[1:]) @ np.asarray(vecs[0])
+        for ev, s in zip(units, sims):
+            ev.dense = float(s)
+    n = max(len(passages), 1)
+    for ev in units:
+        prior = 1.0 - ev.passage / n
+        ev.score = W_LEXICAL * ev.lexical + W_WINDOW * ev.window + W_DENSE * max(ev.dense, 0.0) + W_PASSAGE * prior
+    units.sort(key=lambda e: e.score, reverse=True)
+    return units

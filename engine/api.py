@@ -1,0 +1,310 @@
+"""The facade: `Engine` opens a library and is the one object callers (CLI, app, scripts, benchmarks) talk to.
+
+    with Engine.open(library_dir) as eng:
+        report = eng.ingest(["manual.pdf", "src/"], progress=print, cancel=stop_event)
+        for source in eng.search("how do I configure the proxy", k=5):
+            ...
+
+Heavy parts load on first use: the embedder when something needs vectors, the language model when a question
+is asked. The engine is synchronous; long calls take `progress=` and `cancel=`.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .cancel import CancelToken, ProgressCallback, as_predicate, report
+from .errors import DocumentNotFoundError, EngineError, StoreError
+from .paths import default_library_dir
+from .settings import Settings
+from .store.db import Database
+from .store.library import LibraryStore
+from .types import DocumentInfo, IngestReport, SectionInfo, Source
+
+if TYPE_CHECKING:
+    from .index.embedder import Embedder
+    from .index.vectors import VectorIndex
+
+log = logging.getLogger(__name__)
+EMBEDDER_KEY = "embedder"
+
+
+class Engine:
+    """A Lectern library opened for reading and writing. Use `Engine.open(...)`; close it (or use `with`)."""
+
+    def __init__(self, library_dir: Path, settings: Settings, *, embedder: Any = None, llm: Any = None):
+        self.library_dir = library_dir
+        self.settings = settings
+        self._stack = ExitStack()
+        self._lock = threading.RLock()  # guards lazy loading; ingest itself is serialised by the caller
+        self.db = Database(library_dir)
+        self._stack.callback(self.db.close)
+        self.store = LibraryStore(self.db)
+        self._embedder = embedder
+        self._vectors: VectorIndex | None = None
+        self._llm = llm
+        self._answerer: Any = None
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    def open(cls, library_dir: str | os.PathLike | None = None, *, settings: Settings | None = None,
+             embedder: Any = None, llm: Any = None) -> "Engine":
+        """Open (creating if needed) the library folder.
+
+        Args:
+            library_dir: the library folder; None uses `LECTERN_LIBRARY` or the platform's user data folder.
+            settings: settings to use instead of the library's saved ones (not saved unless `save_settings()`).
+            embedder: an object with the `Embedder` interface, to use instead of loading one (tests, scripts).
+            llm: a language-model backend to use instead of loading one from the settings.
+        Raises:
+            StoreError: the folder or its database cannot be opened.
+            SettingsError: the saved settings file is unreadable.
+        """
+        path = Path(library_dir).expanduser() if library_dir else default_library_dir()
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"The library folder {path} cannot be created: {exc.strerror or exc}") from exc
+        if not os.access(path, os.W_OK):
+            raise StoreError(f"The library folder {path} is not writable.")
+        loaded = settings if settings is not None else Settings.load(path)
+        return cls(path.resolve(), loaded, embedder=embedder, llm=llm)
+
+    def close(self) -> None:
+        """Release the model, the index and the database."""
+        for thing in (self._answerer, self._llm, self._embedder):
+            closer = getattr(thing, "close", None)
+            if callable(closer):
+                try:
+                    closer()
+                except Exception:  # noqa: BLE001 - closing must release the rest too
+                    log.exception("closing %r failed", thing)
+        self._answerer = self._llm = self._embedder = None
+        self._stack.close()
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def save_settings(self, settings: Settings | None = None) -> None:
+        """Validate and persist settings in the library (the app and the CLI share them)."""
+        new = settings if settings is not None else self.settings
+        new.validate()
+        reload_llm = settings is not None and settings.llm != self.settings.llm
+        reload_emb = settings is not None and settings.embedder != self.settings.embedder
+        self.settings = new
+        new.save(self.library_dir)
+        if reload_llm:
+            self._release_llm()
+        if reload_emb and self._embedder is not None:
+            self._embedder.close()
+            self._embedder = None
+
+    # ------------------------------------------------------------------ parts, loaded on first use
+    @property
+    def embedder(self) -> "Embedder":
+        with self._lock:
+            if self._embedder is None:
+                from .index.embedder import Embedder
+
+                e = self.settings.embedder
+                self._embedder = Embedder.load(e.model_path or None, backend=e.backend, batch_size=e.batch_size)
+            return self._embedder
+
+    @property
+    def vectors(self) -> "VectorIndex":
+        """The dense index, in step with the database (reloaded or rebuilt when another process changed it)."""
+        with self._lock:
+            from .index.vectors import VectorIndex, blobs_to_vectors
+
+            if self._vectors is None:
+                self._vectors = VectorIndex(self.library_dir, self.embedder.dim)
+                self._vectors.load()
+            want = self.store.generation()
+            if self._vectors.generation != want and self._vectors.load() != want:
+                ids, blobs = [], []
+                for batch_ids, batch_blobs in self.store.all_embeddings():
+                    ids.extend(batch_ids)
+                    blobs.extend(batch_blobs)
+                dim = self._vectors.dim
+                self._vectors.rebuild(np.asarray(ids, dtype=np.int64), blobs_to_vectors(blobs, dim), want)
+                self._save_vectors_quietly()
+            return self._vectors
+
+    def _save_vectors_quietly(self) -> None:
+        try:
+            self._vectors.save(self.store.generation())  # type: ignore[union-attr]
+        except StoreError:
+            log.warning("could not save the vector index; it will be rebuilt next time", exc_info=True)
+
+    def _check_embedder_identity(self) -> None:
+        """Vectors of different models must never be mixed in one index."""
+        stored = self.db.meta(EMBEDDER_KEY)
+        name = self.embedder.name
+        if stored is None:
+            with self.db.session() as s:
+                Database.set_meta(s, EMBEDDER_KEY, name)
+        elif stored != name:
+            raise StoreError(f"This library was indexed with the embedding model {stored!r}, but {name!r} is "
+                             f"configured. Run `lectern reindex` to re-embed it, or switch the embedder back.")
+
+    # ------------------------------------------------------------------ library
+    def ingest(self, paths: Iterable[str | os.PathLike], *, progress: ProgressCallback = None,
+               cancel: CancelToken = None) -> IngestReport:
+        """Add files and folders to the library (or bring them up to date).
+
+        Unchanged files are skipped by hash, changed ones re-indexed; documents left incomplete by an earlier,
+        interrupted ingest are finished too. A bad file is reported and the batch goes on.
+
+        Returns:
+            An `IngestReport` with one `FileReport` per file found.
+        Raises:
+            StoreError / ModelError: the library or the embedder cannot be used at all.
+        """
+        from .ingest.pipeline import IngestPipeline
+
+        wanted = [Path(p).expanduser().absolute() for p in paths]
+        resume = [Path(d.path) for d in self.store.documents() if d.status == "incomplete"
+                  and not any(Path(d.path) == w or Path(d.path).is_relative_to(w) for w in wanted)]
+        report(progress, stage="load", done=0, total=0, message="Loading the embedding model…")
+        self._check_embedder_identity()
+        pipeline = IngestPipeline(self.store, self.vectors, self.embedder, self.settings.ingest,
+                                  self._save_vectors_quietly)
+        return pipeline.run([*wanted, *resume], progress, as_predicate(cancel))
+
+    def documents(self) -> list[DocumentInfo]:
+        """Every document in the library with its status, sorted by path."""
+        return self.store.documents()
+
+    def document(self, path: str | os.PathLike) -> DocumentInfo:
+        p = str(Path(path).expanduser().absolute())
+        for d in self.store.documents():
+            if d.path == p:
+                return d
+        raise DocumentNotFoundError(f"{p} is not in the library.")
+
+    def remove(self, paths: Iterable[str | os.PathLike]) -> list[str]:
+        """Remove documents (a folder path removes everything ingested from inside it).
+
+        Returns:
+            The paths of the removed documents.
+        Raises:
+            DocumentNotFoundError: a path matches nothing in the library (nothing is removed then).
+        """
+        docs = []
+        for p in paths:
+            found = self.store.documents_under(str(Path(p).expanduser().absolute()))
+            if not found:
+                raise DocumentNotFoundError(f"{Path(p).expanduser().absolute()} is not in the library.")
+            docs.extend(found)
+        if not docs:
+            return []
+        vectors = self.vectors if self.db.meta(EMBEDDER_KEY) else None
+        chunk_ids, _ = self.store.remove(d.id for d in docs)
+        if vectors is not None:
+            vectors.remove(chunk_ids)
+            self._save_vectors_quietly()
+        return sorted(d.path for d in docs)
+
+    def sections(self, path: str | os.PathLike) -> list[SectionInfo]:
+        """The outline of a document (sections in reading order, with parent ids)."""
+        return self.store.sections(self.document(path).id)
+
+    # ------------------------------------------------------------------ search
+    def _scope(self, docs: Sequence[str | os.PathLike] | None) -> list[int] | None:
+        if not docs:
+            return None
+        ids: list[int] = []
+        for p in docs:
+            found = self.store.documents_under(str(Path(p).expanduser().absolute()))
+            if not found:
+                raise DocumentNotFoundError(f"{Path(p).expanduser().absolute()} is not in the library.")
+            ids.extend(d.id for d in found)
+        return ids
+
+    def retriever(self):
+        from .retrieval.hybrid import HybridRetriever
+
+        embedder = None
+        if self.db.meta(EMBEDDER_KEY) is not None:
+            self._check_embedder_identity()
+            embedder = self.embedder
+        vectors = self.vectors if embedder is not None else None
+        if vectors is None:
+            from .index.vectors import VectorIndex
+
+            vectors = VectorIndex(self.library_dir, 1)
+        return HybridRetriever(self.db, vectors, embedder, self.settings.retrieval)
+
+    def search(self, query: str, *, k: int | None = None, docs: Sequence[str | os.PathLike] | None = None
+               ) -> list[Source]:
+        """The passages that best answer `query`, best first.
+
+        Args:
+            query: a question or keywords.
+            k: how many passages (default: the `retrieval.k` setting).
+            docs: restrict to these documents or folders (paths as ingested); None searches everything.
+        Returns:
+            Sources with path, 1-based page or line range, score, text and rectangles on the page.
+        """
+        from .retrieval.sources import to_sources
+
+        if not query or not query.strip():
+            raise EngineError("The search query is empty.")
+        k = k or self.settings.retrieval.k
+        ranked = self.retriever().rank(query, k, self._scope(docs))
+        return to_sources(self.db, ranked, query)
+
+    # ------------------------------------------------------------------ reading documents (for the app's reader)
+    def page_count(self, path: str | os.PathLike) -> int:
+        from .ingest.pdf import page_count
+
+        return page_count(path)
+
+    def page_size(self, path: str | os.PathLike, page: int) -> tuple[float, float]:
+        """Width and height of a 1-based PDF page in points."""
+        from .ingest.pdf import page_size
+
+        return page_size(path, page)
+
+    def render_page(self, path: str | os.PathLike, page: int, zoom: float) -> tuple[bytes, int, int]:
+        """A 1-based PDF page rendered at `zoom` (1.0 = 72 dpi): (PNG bytes, width px, height px)."""
+        from .ingest.pdf import render_page
+
+        return render_page(path, page, zoom)
+
+    def find_text(self, path: str | os.PathLike, query: str, max_hits: int = 500) -> list[tuple[int, tuple]]:
+        """Occurrences of `query` in a PDF: (1-based page, rect in points)."""
+        from .ingest.pdf import find_text
+
+        return find_text(path, query, max_hits)
+
+    def quote_rects(self, path: str | os.PathLike, page: int, quote: str) -> list[tuple]:
+        """Rectangles (points) covering exactly `quote` on a 1-based page; [] if it is not there."""
+        from .ingest.pdf import quote_rects
+
+        return quote_rects(path, page, quote)
+
+    def read_text(self, path: str | os.PathLike) -> str:
+        """The text of a code or text file as the library read it (same decoding, so line numbers agree)."""
+        from .ingest.code import read_source
+
+        return read_source(Path(path))
+
+    # ------------------------------------------------------------------ model release
+    def _release_llm(self) -> None:
+        for thing in (self._answerer, self._llm):
+            closer = getattr(thing, "close", None)
+            if callable(closer):
+                closer()
+        self._answerer = self._llm = None
+
