@@ -4,6 +4,7 @@ The facade is `Engine`; everything a caller needs is importable from here. Impor
 heavy libraries (torch, faiss, llama.cpp, PyMuPDF) load when first used.
 """
 from .api import Engine
+from .conversations import ConversationStore, Turn
 from .errors import (BackendError, Cancelled, ContextTooLargeError, DocumentNotFoundError, EmptyDocumentError,
                      EncryptedPdfError, EngineError, FileAccessError, IngestError, ModelError, ModelLoadError,
                      SettingsError, StoreError, UnreadableDocumentError, UnsupportedFileError)
@@ -12,7 +13,7 @@ from .types import (Answer, Citation, CitationEvent, DocumentInfo, DoneEvent, Fi
                     SectionInfo, Source, SourcesEvent, StreamEvent, TokenEvent)
 
 __all__ = [
-    "Engine", "Settings",
+    "Engine", "Settings", "ConversationStore", "Turn",
     "Answer", "Citation", "CitationEvent", "DocumentInfo", "DoneEvent", "FileReport", "IngestReport", "Progress",
     "SectionInfo", "Source", "SourcesEvent", "StreamEvent", "TokenEvent",
     "BackendError", "Cancelled", "ContextTooLargeError", "DocumentNotFoundError", "EmptyDocumentError",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,7 @@ from .paths import default_library_dir
 from .settings import Settings
 from .store.db import Database
 from .store.library import LibraryStore
-from .types import DocumentInfo, IngestReport, SectionInfo, Source
+from .types import Answer, DocumentInfo, DoneEvent, IngestReport, SectionInfo, Source, StreamEvent
 
 if TYPE_CHECKING:
     from .index.embedder import Embedder
@@ -296,9 +296,112 @@ class Engine:
 
     def read_text(self, path: str | os.PathLike) -> str:
         """The text of a code or text file as the library read it (same decoding, so line numbers agree)."""
-        from .ingest.code import read_source
+        from .ingest.lines import read_source
 
-        return read_source(Path(path))
+        return read_source(Path(path)).text
+
+    # ------------------------------------------------------------------ answers
+    @property
+    def llm(self):
+        """The language model the settings name, loaded on first use (one per engine)."""
+        with self._lock:
+            if self._llm is None:
+                self._llm = self.load_model()
+            return self._llm
+
+    def load_model(self, settings: Settings | None = None):
+        """Load (or reload) the language model; raises ModelLoadError / ContextTooLargeError / SettingsError."""
+        from .llm.llama import LlamaBackend
+
+        st = (settings or self.settings).llm
+        backend = LlamaBackend.load(st, cache_dir=self.library_dir / "cache" / "prefix")
+        with self._lock:
+            if self._llm is not None and self._llm is not backend:
+                self._llm.close()
+            self._llm = backend
+        return backend
+
+    def ask_stream(self, question: str, *, docs: Sequence[str | os.PathLike] | None = None,
+                   history: Sequence[tuple[str, str]] = (), cancel: CancelToken = None) -> Iterator[StreamEvent]:
+        """Answer `question` from the library, streaming events.
+
+        Yields a `SourcesEvent` (what the model reads) first, then `TokenEvent`s as text is generated, a
+        `CitationEvent` per verified citation and finally a `DoneEvent` carrying the `Answer`. The final answer
+        may differ from the streamed text: unsupported sentences are removed by verification.
+
+        Args:
+            question: the question.
+            docs: restrict to these documents or folders; None asks the whole library.
+            history: earlier (question, answer) pairs of this conversation, oldest first.
+            cancel: a cancel token; raises Cancelled between tokens.
+        Raises:
+            EngineError subclasses: model, settings or store problems, with a reader-facing message.
+        """
+        from .answer.ask import AskContext, ask_stream
+        from .retrieval.planner import ContextPlanner
+
+        if not question or not question.strip():
+            raise EngineError("The question is empty.")
+        retriever = self.retriever()
+        embed = self.embedder.embed if retriever.embedder is not None else None
+        ctx = AskContext(self.db, ContextPlanner(self.db, retriever), embed, self.llm, self.settings.llm)
+        yield from ask_stream(ctx, question.strip(), self._scope(docs), history=history,
+                              cancelled=as_predicate(cancel))
+
+    def ask(self, question: str, *, docs: Sequence[str | os.PathLike] | None = None,
+            history: Sequence[tuple[str, str]] = (), cancel: CancelToken = None) -> Answer:
+        """Answer `question` and return the finished, verified `Answer` (see `ask_stream`)."""
+        answer = None
+        for ev in self.ask_stream(question, docs=docs, history=history, cancel=cancel):
+            if isinstance(ev, DoneEvent):
+                answer = ev.answer
+        if answer is None:  # pragma: no cover - ask_stream always ends with DoneEvent
+            raise EngineError("The answer did not complete.")
+        return answer
+
+    # ------------------------------------------------------------------ models, for the settings panel
+    def model_info(self, path: str | os.PathLike | None = None):
+        """Facts read from a GGUF file's metadata (the configured model when `path` is None)."""
+        from .llm.gguf import read_gguf_info
+        from .llm.llama import model_path_from
+
+        p = Path(path).expanduser() if path else model_path_from(self.settings.llm)
+        return read_gguf_info(p)
+
+    @staticmethod
+    def discover_models():
+        """GGUF models found on this machine (the packaged default first)."""
+        from .llm.discovery import discover_models
+
+        return discover_models()
+
+    def estimate_memory(self, settings: Settings | None = None):
+        """Weights + KV cache estimate for these settings, compared with free memory."""
+        from .llm.memory import estimate_memory
+
+        st = (settings or self.settings).llm
+        info = self.model_info(st.model_path or None)
+        return estimate_memory(info, st.n_ctx, st.type_k, st.type_v, st.n_gpu_layers)
+
+    def plan_context(self, settings: Settings | None = None):
+        """How llama.cpp will be configured for these settings (RoPE mode and factor, flash attention...)."""
+        from .llm.rope import resolve_context
+
+        st = (settings or self.settings).llm
+        info = self.model_info(st.model_path or None)
+        return resolve_context(info, st, gpu_offload_supported=self.gpu_offload_supported())
+
+    @staticmethod
+    def gpu_offload_supported() -> bool:
+        from .llm.llama import gpu_offload_supported
+
+        return gpu_offload_supported()
+
+    def page_sizes(self, path: str | os.PathLike) -> list[tuple[float, float]]:
+        """Width and height in points of every page of a PDF, in one pass."""
+        from .ingest.pdf import page_sizes
+
+        return page_sizes(path)
 
     # ------------------------------------------------------------------ model release
     def _release_llm(self) -> None:

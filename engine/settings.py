@@ -17,7 +17,7 @@ from .errors import SettingsError
 
 KV_TYPES = ("f16", "q8_0", "q4_0")
 ROPE_MODES = ("auto", "none", "linear", "yarn")
-BACKENDS = ("llama", "openai")
+BACKENDS = ("llama",)  # the OpenAI-compatible remote backend is issue 5
 EMBED_BACKENDS = ("auto", "torch", "openvino", "onnx")
 
 
@@ -68,7 +68,7 @@ class RetrievalSettings:
 @dataclass
 class LlmSettings:
     backend: str = _f("llama", "Inference backend",
-                      "llama runs the GGUF in this process; openai talks to an OpenAI-compatible server.",
+                      "llama runs the GGUF in this process.",
                       choices=BACKENDS)
     model_path: str = _f("", "Model (GGUF)", "Path of the GGUF model file; empty means the packaged SmolLM2-135M.")
     base_url: str = _f("", "Server URL", "Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1.")

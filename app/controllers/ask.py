@@ -8,7 +8,7 @@ from engine import (Answer, Citation, CitationEvent, DoneEvent, Engine, EngineEr
 
 from ..qt import QObject, Signal
 from ..workers import Tasks, Worker
-from .conversations import ConversationStore, Turn
+from engine import ConversationStore, Turn
 
 log = logging.getLogger(__name__)
 

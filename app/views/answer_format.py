@@ -12,7 +12,7 @@ from pathlib import Path
 
 from engine import Citation, Source
 
-from ..controllers.conversations import Turn
+from engine import Turn
 from ..qt import QPalette
 from . import style
 

@@ -7,7 +7,7 @@ from engine import Source, SourcesEvent
 
 from .. import icons
 from ..controllers.ask import AskController, citation_for
-from ..controllers.conversations import Turn
+from engine import Turn
 from ..qt import (QAbstractItemView, QApplication, QComboBox, QHBoxLayout, QHeaderView, QKeyEvent, QLabel,
                   QPalette, QPlainTextEdit, QPushButton, QSplitter, Qt, QTextBrowser, QTimer, QToolButton,
                   QTreeWidget, QTreeWidgetItem, QUrl, QVBoxLayout, QWidget, Signal)

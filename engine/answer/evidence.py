@@ -8,7 +8,7 @@ question, and by its passage's retrieval rank. The same units are the candidates
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,14 +16,17 @@ import numpy as np
 from ..ingest.chunking import sentence_bounds
 from ..retrieval.sources import ChunkRow
 from ..retrieval.textmatch import content_stems, weighted_overlap
+from .answertype import answer_type, offers
 
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")
 
-# Weights of the sentence score; calibrated on the development set (see docs/answer-tuning.md).
-W_LEXICAL = 0.40
-W_WINDOW = 0.15
-W_DENSE = 0.35
-W_PASSAGE = 0.10
+# Weights of the sentence score, chosen on the development set (docs/answers.md): word evidence dominates, the
+# embedding and the passage's retrieval score break ties, and offering the expected kind of answer counts.
+W_LEXICAL = 1.0
+W_WINDOW = 1.0
+W_DENSE = 0.25
+W_PASSAGE = 0.5
+W_TYPE = 0.3
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Evidence:
     lexical: float = 0.0
     window: float = 0.0
     dense: float = 0.0
+    offers: bool = False
     stems: set[str] = field(default_factory=set)
 
     @property
@@ -80,20 +84,25 @@ def collect_units(passages: Sequence[ChunkRow]) -> list[Evidence]:
 
 
 def rank_evidence(question: str, passages: Sequence[ChunkRow], idf: Mapping[str, float],
-                  embed: "callable | None" = None) -> list[Evidence]:
+                  embed: Callable[[list[str]], np.ndarray] | None = None,
+                  passage_scores: Sequence[float] | None = None,
+                  query_stems: Sequence[str] | None = None) -> list[Evidence]:
     """Every unit of `passages`, best first.
 
     Args:
         question: the user's question.
-        passages: retrieved chunks, best first (their order is the retrieval prior).
-        idf: idf weight per stem (see textmatch.idf_weights).
+        passages: retrieved chunks, best first.
+        idf: idf weight per stem (see retrieval.stats.query_terms).
         embed: function mapping a list of strings to L2-normalised vectors (first string: the question);
             None skips the dense part.
+        passage_scores: the retrieval score of each passage (default: falling with rank).
+        query_stems: the question's stems (default: computed from the question; pass corrected ones).
     """
     units = collect_units(passages)
     if not units:
         return []
-    q_stems = content_stems(question)
+    q_stems = list(query_stems) if query_stems is not None else content_stems(question)
+    kind = answer_type(question)
     for j, ev in enumerate(units):
         ev.lexical = weighted_overlap(q_stems, ev.stems, idf)
         near = set(ev.stems)
@@ -107,8 +116,14 @@ def rank_evidence(question: str, passages: Sequence[ChunkRow], idf: Mapping[str,
         for ev, s in zip(units, sims):
             ev.dense = float(s)
     n = max(len(passages), 1)
+    if passage_scores is not None and len(passage_scores) == len(passages) and max(passage_scores) > 0:
+        top = max(passage_scores)
+        priors = [max(p, 0.0) / top for p in passage_scores]
+    else:
+        priors = [1.0 - i / n for i in range(len(passages))]
     for ev in units:
-        prior = 1.0 - ev.passage / n
-        ev.score = W_LEXICAL * ev.lexical + W_WINDOW * ev.window + W_DENSE * max(ev.dense, 0.0) + W_PASSAGE * prior
+        ev.offers = offers(ev.text, kind, question)
+        ev.score = (W_LEXICAL * ev.lexical + W_WINDOW * ev.window + W_DENSE * max(ev.dense, 0.0)
+                    + W_PASSAGE * priors[ev.passage] + W_TYPE * ev.offers)
     units.sort(key=lambda e: e.score, reverse=True)
     return units

@@ -50,15 +50,18 @@ def format_sources(sources: Sequence[NumberedSource]) -> str:
 
 
 def build_messages(system: str, sources_text: str, question: str,
-                   history: Sequence[tuple[str, str]] = ()) -> list[dict]:
-    """The conversation: sources first (the cacheable part), then earlier turns and the question."""
+                   history: Sequence[tuple[str, str]] = ()) -> tuple[list[dict], str]:
+    """The conversation: sources first (the cacheable part), then earlier turns and the question.
+
+    Returns the messages and the part of the last message that changes between questions (for split_prompt).
+    """
     tail = ""
     if history:
         turns = "\n".join(f"Earlier question: {q}\nEarlier answer: {a}" for q, a in history)
         tail += f"{turns}\n\n"
     tail += f"Question: {question}"
     return [{"role": "system", "content": system},
-            {"role": "user", "content": f"Sources:\n\n{sources_text}\n\n{tail}"}]
+            {"role": "user", "content": f"Sources:\n\n{sources_text}\n\n{tail}"}], tail
 
 
 def split_prompt(render: Callable[[list[dict]], str], messages: list[dict], question_tail: str) -> tuple[str, str]:

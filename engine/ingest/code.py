@@ -12,6 +12,7 @@ what retrieval indexes next to it so a chunk can be found by its file and defini
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from ..types import ParsedDocument, ParsedSection
@@ -21,6 +22,8 @@ from .lines import LineRun, SourceText, chunk_runs, read_source
 from .outline import Definition, outline
 
 CONTEXT_SEPARATOR = " · "
+# A .h file is C++ when it uses what C lacks.
+_CPP_HINT = re.compile(r"^\s*(?:namespace\b|class\s+\w|template\s*<)|\bstd::", re.M)
 
 
 def relative_name(path: Path, root: Path | None) -> str:
@@ -53,6 +56,8 @@ def parse_code(path: str | os.PathLike, *, count_tokens: TokenCounter, chunk_tok
     rel = relative_name(path, Path(root) if root is not None else None)
     src = read_source(path)
     language = language_of(path)
+    if language == "c" and path.suffix.lower() == ".h" and _CPP_HINT.search(src.text):
+        language = "cpp"
     defs, warnings = outline(language, src)
     sections, runs = build_sections(src, rel, defs)
     chunks = chunk_runs(src, runs, chunk_tokens, count_tokens)

@@ -133,10 +133,13 @@ def chunk_runs(src: SourceText, runs: Sequence[LineRun], chunk_tokens: int,
     for run in runs:
         units = _units(src, run.first, run.last, line_cost, budget, known, overhead)
         for group in pack_units(units, chunk_tokens, priced):
-            text, spans = join_units(group)
+            _, spans = join_units(group)
+            start, end = group[0].start, group[-1].end
+            # The slice, not the joined units: where a line too long for one chunk was cut, joining its pieces
+            # drops its indentation; the slice is the file's text by construction.
+            text = src.text[start:end]
             if not text.strip():
                 continue
-            start, end = group[0].start, group[-1].end
             chunks.append(ParsedChunk(section=run.section, text=text, line_start=spans[0].data,
                                       line_end=spans[-1].data, char_start=start, char_end=end,
                                       context=run.context))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .lines import SourceText
@@ -38,10 +39,10 @@ def outline(language: str | None, src: SourceText) -> tuple[list[Definition], li
     if language == "python":
         try:
             tree = ast.parse(src.text)
-        except (SyntaxError, ValueError) as exc:
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:  # Python 2, a stray NUL, deep nesting
             line = getattr(exc, "lineno", None)
             where = f" at line {line}" if line else ""
-            return (_indent_outline(src, _PY_DEF, "#"),
+            return (_tidy(_indent_outline(src, _PY_DEF, "#")),
                     [f"Python syntax error{where}; definitions were found by indentation instead"])
         return _tidy(_python_defs(tree.body, src, container=True)), []
     if language == "cython":
@@ -69,9 +70,11 @@ def _tidy(defs: list[Definition]) -> list[Definition]:
     return out
 
 
-def attach_comments(lines: list[str], first: int, floor: int, is_comment) -> int:
+def attach_comments(lines: list[str], first: int, floor: int, is_comment: Callable[[int], bool]) -> int:
     """Move `first` up over the comment/attribute lines directly above it (no blank line between), not past `floor`."""
     while first - 1 > floor and is_comment(first - 1):
+        if first - 1 == 1 and lines[0].startswith("#!"):
+            break  # a shebang is the file's, not the definition's
         first -= 1
     return first
 

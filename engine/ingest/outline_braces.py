@@ -133,7 +133,6 @@ class _Language:
     top: tuple[_Pattern, ...]
     members: tuple[_Pattern, ...]
     signatures: bool = False  # C-like `type name(params) {` without a keyword
-    semicolons: bool = True  # statements end at `;` (else a newline may end them)
     hash_comments: bool = False  # `#` starts a comment (else it is a preprocessor line or an attribute)
 
 
@@ -210,7 +209,7 @@ _JAVA_MASK = _masker(*_SLASH_COMMENTS, _TRIPLE, _DQ, _CHAR)
 _JS_MASK = _masker(*_SLASH_COMMENTS, _TEMPLATE, _DQ, _SQ, _JS_REGEX)
 _C_LIKE = _Language(_C_MASK, (_C_TYPES, *_C_TRANSPARENT), (_C_TYPES,), signatures=True)
 _JAVA = _Language(_JAVA_MASK, (_JAVA_TYPES,), (_JAVA_TYPES,), signatures=True)
-_JS = _Language(_JS_MASK, _JS_TOP, _JS_MEMBERS + (_JS_CLASS,), semicolons=False)
+_JS = _Language(_JS_MASK, _JS_TOP, _JS_MEMBERS + (_JS_CLASS,))
 
 LANGUAGES: dict[str, _Language] = {
     "c": _C_LIKE, "cpp": _C_LIKE, "objc": _C_LIKE,
@@ -226,7 +225,7 @@ LANGUAGES: dict[str, _Language] = {
     "go": _Language(_masker(*_SLASH_COMMENTS, _GO_RAW, _DQ, _CHAR),
                     (_p(r"func\s+(?:\((?P<recv>[^)]*)\)\s*)?(?P<name>\w+)", "def", _go_title),
                      _p(r"type\s+(?P<name>\w+)(?:\[[^\]]*\])?\s+(?:struct|interface)\b", "def", "type {name}")),
-                    (), semicolons=False),
+                    ()),
     "rust": _Language(_masker(*_SLASH_COMMENTS, _RUST_RAW, _DQ, _CHAR),
                       (_RUST_FN,
                        _p(_RUST_VIS + r"(?:unsafe\s+)?impl\b(?P<rest>[^{]*?)(?:\s+where\b[\s\S]*)?\Z", "container",
@@ -235,14 +234,14 @@ LANGUAGES: dict[str, _Language] = {
                        _p(_RUST_VIS + r"(?P<kw>struct|enum|union)\s+(?P<name>\w+)", "def", "{kw} {name}"),
                        _p(_RUST_VIS + r"mod\s+(?P<name>\w+)\s*\Z", "transparent", "mod {name}"),
                        _p(r"macro_rules!\s*(?P<name>\w+)", "def", "macro_rules! {name}")),
-                      (_RUST_FN,), semicolons=False),
-    "kotlin": _Language(_JAVA_MASK, _KT, _KT, semicolons=False),
-    "swift": _Language(_masker(*_SLASH_COMMENTS, _TRIPLE, _DQ), _SWIFT, _SWIFT, semicolons=False),
-    "scala": _Language(_JAVA_MASK, _SCALA, _SCALA, semicolons=False),
+                      (_RUST_FN,)),
+    "kotlin": _Language(_JAVA_MASK, _KT, _KT),
+    "swift": _Language(_masker(*_SLASH_COMMENTS, _TRIPLE, _DQ), _SWIFT, _SWIFT),
+    "scala": _Language(_JAVA_MASK, _SCALA, _SCALA),
     "php": _Language(_masker(*_SLASH_COMMENTS, _PHP_HASH, _DQ, _SQ), _PHP, _PHP[:2], hash_comments=True),
-    "shell": _Language(_masker(_HASH, _DQ, _SQ_RAW), _SHELL, (), semicolons=False, hash_comments=True),
+    "shell": _Language(_masker(_HASH, _DQ, _SQ_RAW), _SHELL, (), hash_comments=True),
     "powershell": _Language(_masker(_HASH, _DQ, _SQ_RAW),
-                            (_p(r"function\s+(?P<name>[\w-]+)", "def", "function {name}"),), (), semicolons=False,
+                            (_p(r"function\s+(?P<name>[\w-]+)", "def", "function {name}"),), (),
                             hash_comments=True),
     "perl": _Language(_masker(_HASH, _DQ, _SQ), (_p(r"sub\s+(?P<name>\w+)", "def", "sub {name}"),), (),
                       hash_comments=True),
@@ -261,6 +260,7 @@ _SIG_NAME = re.compile(r"(~?[A-Za-z_$][\w$]*(?:\s*::\s*~?[A-Za-z_$][\w$]*)*|oper
                        r"\s*(?:<[^<>()]*>)?\s*\Z")
 _SIG_TYPE_CHARS = re.compile(r"[\w\s*&:<>,\[\].?$~]*")
 _ANNOTATION = re.compile(r"@[\w.]+")
+_PREFIXES = ("@", "#[", "[", "template")
 # Qualifiers after a parameter list. Atomic groups and a possessive repeat: an upper-case macro name must not be
 # re-split into shorter names on backtracking (that is exponential on `PYBIND11_NAMESPACE_BEGIN(x)`).
 _SIG_TRAILER = re.compile(r"(?>\s*(?>const\b|noexcept\b(?:\s*\([^)]*\))?|override\b|final\b|volatile\b|mutable\b|"
@@ -279,7 +279,7 @@ def _match(header: str, lang: _Language, member: bool) -> tuple[str, str, int] |
         for pat in patterns:
             m = pat.regex.match(header, s)
             if m and not _EQ.search(_outside_parens(header[m.end():])):
-                return pat.role, pat.title(m), _decl_start(header, s, lang)
+                return pat.role, pat.title(m), _decl_start(header, s)
     if lang.signatures:
         found = _signature(header, starts[max(0, len(starts) - _HEADER_LINES)])
         if found is not None:
@@ -287,13 +287,20 @@ def _match(header: str, lang: _Language, member: bool) -> tuple[str, str, int] |
     return None
 
 
-def _decl_start(header: str, line_start: int, lang: _Language) -> int:
-    """Semicolon languages: the header is the definition's own statement. Otherwise the definition starts at the
-    matching line, or earlier where the header opens with decorators/attributes for it."""
+def _decl_start(header: str, line_start: int) -> int:
+    """The definition starts at the line its keyword matched, or where the header opens with its decorators,
+    annotations, attributes or `template<...>` (anything else before it is the previous statement's tail)."""
     first = len(header) - len(header.lstrip())
-    if lang.semicolons or header[first:first + 1] == "@" or header.startswith("#[", first):
-        m = _ACCESS.match(header, first)
-        return m.end() if m else first
+    m = _ACCESS.match(header, first)
+    if m:
+        first = m.end()
+    if first < line_start and header.startswith(_PREFIXES, first):
+        return first
+    while line_start > first:  # single-line prefixes right above, after other code: `template <>`, `@Test`
+        above = header.rfind("\n", 0, line_start - 1) + 1
+        if not header[above:line_start].lstrip().startswith(_PREFIXES):
+            break
+        line_start = above
     return line_start + len(header[line_start:]) - len(header[line_start:].lstrip())
 
 
@@ -311,12 +318,12 @@ def _outside_parens(text: str) -> str:
 
 
 def _signature(header: str, start: int = 0) -> tuple[str, int] | None:
-    """`modifiers type name(params) qualifiers` → (name, start offset). Groups that fail (a macro invocation
-    before the real signature) are stepped over."""
-    i = _skip_prefixes(header, start)
-    decl = i
-    depth, open_at = 0, -1
-    for j in range(i, len(header)):
+    """`modifiers type name(params) qualifiers` → (name, start offset, with its attributes and `template<>`).
+    Groups that fail (a macro invocation before the real signature) are stepped over."""
+    lead = _skip_space(header, start)
+    decl = _skip_prefixes(header, lead)
+    depth, open_at, j = 0, -1, decl
+    while j < len(header):
         ch = header[j]
         if ch == "(":
             if depth == 0:
@@ -326,11 +333,13 @@ def _signature(header: str, start: int = 0) -> tuple[str, int] | None:
             depth -= 1
             if depth == 0:
                 name = _signature_name(header[decl:open_at])
-                if name and _SIG_TRAILER.fullmatch(header[j + 1:].strip()):
-                    return name, decl
-                if header[j + 1:].lstrip().startswith(":") and name:
-                    return name, decl  # constructor initialiser list / base call
-                decl = _skip_prefixes(header, j + 1)
+                trailer = header[j + 1:].strip()
+                if name and (_SIG_TRAILER.fullmatch(trailer) or trailer.startswith(":")):
+                    return name, lead  # (a leading ":" is a constructor's initialiser list or base call)
+                lead = _skip_space(header, j + 1)
+                decl = j = _skip_prefixes(header, lead)
+                continue
+        j += 1
     return None
 
 
@@ -349,24 +358,28 @@ def _signature_name(before: str) -> str | None:
     return re.sub(r"\s+", "", m.group(1)) if "operator" not in m.group(1) else m.group(1)
 
 
-def _skip_prefixes(header: str, i: int) -> int:
-    """Step over whitespace, access specifiers, attributes `[..]`/`[[..]]`, annotations `@X(..)`, `template<..>`."""
-    n = len(header)
+def _skip_space(header: str, i: int) -> int:
+    """Step over whitespace and C++ access specifiers (`public:`)."""
     while True:
-        while i < n and header[i].isspace():
+        while i < len(header) and header[i].isspace():
             i += 1
         m = _ACCESS.match(header, i)
-        if m and m.end() > i:
-            i = m.end()
-            continue
+        if not m or m.end() == i:
+            return i
+        i = m.end()
+
+
+def _skip_prefixes(header: str, i: int) -> int:
+    """Step over whitespace, access specifiers, attributes `[..]`/`[[..]]`, annotations `@X(..)`, `template<..>`."""
+    while True:
+        i = _skip_space(header, i)
         if header.startswith("[", i):
             i = _skip_balanced(header, i, "[", "]")
         elif header.startswith("template", i) and header[i + 8:].lstrip().startswith("<"):
             i = _skip_balanced(header, header.index("<", i), "<", ">")
         elif header.startswith("@", i) and (m := _ANNOTATION.match(header, i)):
             i = m.end()
-            rest = header[i:].lstrip()
-            if rest.startswith("(") and not re.match(r"@interface\b", header[m.start():]):
+            if header[i:].lstrip().startswith("(") and not header.startswith("@interface", m.start()):
                 i = _skip_balanced(header, header.index("(", i), "(", ")")
         else:
             return i

@@ -19,6 +19,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from itertools import accumulate
 from pathlib import Path
 
 import pymupdf as fitz
@@ -111,43 +112,26 @@ def _page_blocks(page: fitz.Page, pno: int, next_block: int, textpage=None,
 
 
 def _line(ln: dict, pno: int, bid: int) -> Line | None:
-    """One MuPDF line as a `Line`. Text is normalised once per line, not per span (spans are many: a line of
-    code in a mixed-font book has eight); piece offsets are then approximate by the odd collapsed space, which is
-    fine for narrowing a rectangle."""
-    parts: list[str] = []
-    pieces = []
-    pos = 0
-    best_len, size, bold = -1, 0.0, True
-    prev_x1 = None
-    for sp in ln["spans"]:
-        t = sp["text"]
-        if not t or t.isspace():
-            if t and parts and parts[-1][-1:] != " ":
-                parts.append(" ")
-                pos += 1
-            continue
-        x0, _, x1, _ = sp["bbox"]
-        fsize = sp["size"]
-        if prev_x1 is not None and x0 - prev_x1 > 0.2 * fsize and parts[-1][-1:] != " " and t[0] != " ":
-            parts.append(" ")
-            pos += 1
-        parts.append(t)
-        pieces.append((pos, pos + len(t), x0, x1))
-        pos += len(t)
-        prev_x1 = x1
-        if len(t) > best_len:
-            best_len, size = len(t), fsize
-        if bold and not (sp["flags"] & _BOLD or "Bold" in sp["font"] or "Black" in sp["font"]):
-            bold = False
-    if not parts:
-        return None
-    text = collapse_ws(clean("".join(parts)))
-    if SOFT_HYPHEN in text[:-1]:  # invisible inside a line; only a line-end one marks a hyphenation
-        text = text[:-1].replace(SOFT_HYPHEN, "") + text[-1]
+    """One MuPDF line as a `Line`.
+
+    This runs for every span of the document (13 per line in the R manuals), so it stays lean: comprehensions
+    rather than a loop, text normalised once per line (piece offsets may then be off by a collapsed space, which
+    is fine for narrowing a rectangle). MuPDF itself puts spaces between words inside a line.
+    """
+    spans = ln["spans"]
+    texts = [sp["text"] for sp in spans]
+    text = collapse_ws(clean("".join(texts)))
     if not text:
         return None
+    if SOFT_HYPHEN in text[:-1]:  # invisible inside a line; only a line-end one marks a hyphenation
+        text = text[:-1].replace(SOFT_HYPHEN, "") + text[-1]
+    boxes = [sp["bbox"] for sp in spans]
+    pieces = (tuple(accumulate(map(len, texts))), tuple(b[0] for b in boxes), tuple(b[2] for b in boxes))
+    main = spans[0] if len(spans) == 1 else spans[texts.index(max(texts, key=len))]
+    bold = all(sp["flags"] & _BOLD or "Bold" in sp["font"] or "Black" in sp["font"]
+               for sp in spans if not sp["text"].isspace())
     x0, y0, x1, y1 = ln["bbox"]
-    return Line(pno, x0, y0, x1, y1, text, size, bold, bid, tuple(pieces))
+    return Line(pno, x0, y0, x1, y1, text, main["size"], bold, bid, pieces)
 
 
 def _same_visual_line(a: Line, b: Line) -> bool:
@@ -157,10 +141,11 @@ def _same_visual_line(a: Line, b: Line) -> bool:
 
 
 def _merge(a: Line, b: Line) -> None:
-    gap = " " if b.x0 - a.x1 > 0.1 * max(a.size, 1.0) or not a.text.endswith(" ") else ""
-    shift = len(a.text) + len(gap)
-    a.pieces = a.pieces + tuple((s + shift, e + shift, x0, x1) for s, e, x0, x1 in b.pieces)
-    a.text = a.text + gap + b.text
+    (a_ends, a_x0, a_x1), (b_ends, b_x0, b_x1) = a.pieces, b.pieces
+    shift = a_ends[-1] + 1  # piece offsets count raw span characters; keep them increasing
+    a.pieces = (a_ends + (shift,) + tuple(e + shift for e in b_ends), a_x0 + (a.x1,) + b_x0,
+                a_x1 + (b.x0,) + b_x1)  # the joining space is a piece of its own, spanning the gap
+    a.text = a.text + " " + b.text
     a.x1, a.y0, a.y1 = max(a.x1, b.x1), min(a.y0, b.y0), max(a.y1, b.y1)
     if len(b.text) > len(a.text) - len(b.text):
         a.size = b.size
@@ -359,6 +344,12 @@ def page_size(path: str | Path, page: int) -> tuple[float, float]:
     with _open(path) as doc:
         r = _page(doc, page).rect
         return (r.width, r.height)
+
+
+def page_sizes(path: str | Path) -> list[tuple[float, float]]:
+    """(width, height) in points of every page, opening the file once."""
+    with _open(path) as doc:
+        return [(p.rect.width, p.rect.height) for p in doc]
 
 
 def render_page(path: str | Path, page: int, zoom: float) -> tuple[bytes, int, int]:

@@ -5,6 +5,7 @@ this module so it can be tested and reasoned about without a PDF.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -42,8 +43,8 @@ def clean(text: str) -> str:
 class Line:
     """One visual line of a page, in PDF points with origin top-left.
 
-    `pieces` are (start, end, x0, x1): where each span's text sits in `text` and its horizontal extent, used to
-    narrow the line's rectangle to part of its text. `block` numbers the layout block the line came from (unique in
+    `pieces` are three tuples (ends, x0s, x1s): span i holds text[ends[i-1]:ends[i]] and runs from x0s[i] to
+    x1s[i]; they narrow the line's rectangle to part of its text. `block` numbers the layout block the line came from (unique in
     the document); `size` is the font size carrying most characters; `bold` means every span is bold.
     """
 
@@ -60,15 +61,18 @@ class Line:
 
     def sub_rect(self, start: int, end: int) -> tuple[float, float, float, float]:
         """The rectangle of text[start:end], interpolated inside the spans that hold it."""
-        if start <= 0 and end >= len(self.text) or not self.pieces:
+        if start <= 0 and end >= len(self.text) or not self.pieces or not self.pieces[0]:
             return self.rect
-        return (self._x_at(start, True), self.y0, max(self._x_at(end, False), self._x_at(start, True)), self.y1)
+        x0 = self._x_at(start)
+        return (x0, self.y0, max(x0, self._x_at(end)), self.y1)
 
-    def _x_at(self, pos: int, left: bool) -> float:
-        for s, e, x0, x1 in self.pieces:
-            if s <= pos < e or (not left and s < pos <= e):
-                return x0 + (x1 - x0) * (pos - s) / max(1, e - s)
-        return self.x0 if left and pos <= self.pieces[0][0] else self.x1
+    def _x_at(self, pos: int) -> float:
+        ends, x0s, x1s = self.pieces
+        i = bisect.bisect_right(ends, pos)
+        if i >= len(ends):
+            return self.x1
+        s = ends[i - 1] if i else 0
+        return x0s[i] + (x1s[i] - x0s[i]) * (pos - s) / max(1, ends[i] - s)
 
     def __repr__(self) -> str:
         return f"Line(p{self.page} {self.y0:.0f} {self.text[:40]!r})"

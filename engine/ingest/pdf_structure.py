@@ -201,7 +201,7 @@ def build_sections(starts: list[SectionStart], lines: Sequence[Line],
         end = starts[k + 1].line if k + 1 < len(starts) else n
         while stack and sections[stack[-1]].level >= s.level:
             stack.pop()
-        page_start = s.page or (lines[s.line].page if s.line < n else page_count)
+        page_start = min(s.page or (lines[s.line].page if s.line < n else page_count), page_count)
         sections.append(ParsedSection(title=s.title, level=s.level, parent=stack[-1] if stack else None,
                                       page_start=page_start, page_end=page_start))
         ranges.append((s.line, max(s.line, end)))

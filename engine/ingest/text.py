@@ -70,19 +70,21 @@ def _sections(lines: list[str], rel: str, heads: list[Heading]) -> tuple[list[Pa
     runs: list[LineRun] = []
     if not heads or heads[0].first > 1:
         runs.append(LineRun(1, heads[0].first - 1 if heads else n, 0, rel))
-    stack: list[int] = [0]  # open sections, root first
+    stack: list[int] = [0]  # open sections, root first; a heading closes those at its level and below
     for i, h in enumerate(heads):
         while len(stack) > 1 and sections[stack[-1]].level >= h.level:
-            stack.pop()
+            closed = sections[stack.pop()]
+            closed.line_end = _trim_end(lines, closed.line_start or 1, h.first - 1)
         parent = stack[-1]
-        end = next((o.first - 1 for o in heads[i + 1:] if o.level <= h.level), n)
         idx = len(sections)
         sections.append(ParsedSection(title=h.title, level=h.level, parent=parent, line_start=h.first,
-                                      line_end=_trim_end(lines, h.first, end)))
+                                      line_end=n))
         contexts.append(contexts[parent] + CONTEXT_SEPARATOR + h.title)
         own_end = heads[i + 1].first - 1 if i + 1 < len(heads) else n
         runs.append(LineRun(h.first, own_end, idx, contexts[idx]))
         stack.append(idx)
+    for idx in stack[1:]:
+        sections[idx].line_end = _trim_end(lines, sections[idx].line_start or 1, n)
     return sections, runs
 
 

@@ -18,14 +18,11 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from ..cancel import CancelToken, as_predicate, check
-from .filetypes import classify, is_lock_file
+from .filetypes import Kind, classify, is_lock_file
 
 __all__ = ["WalkEntry", "WalkSkip", "classify", "walk", "SKIPPED_DIRS", "VENDORED_DIRS"]
-
-Kind = Literal["code", "text", "pdf"]
 
 SNIFF_BYTES = 8192
 # Version-control metadata, caches and virtual environments: never source a reader wants cited.

@@ -184,7 +184,7 @@ def read_gguf_metadata(path: str | os.PathLike) -> tuple[int, dict[str, Any], in
     """The raw key/value metadata of a GGUF file.
 
     Returns:
-        (GGUF version, {key: value}, parameter count or None when the tensor section is unreadable).
+        (GGUF version, {key: value}, parameter count or None when the file declares no tensors).
     Raises:
         ModelLoadError: missing, unreadable, not GGUF, or truncated.
     """

@@ -1,7 +1,7 @@
 """Answer text → transcript HTML with citation links, and → Markdown for the clipboard."""
 from __future__ import annotations
 
-from app.controllers.conversations import Turn
+from engine import Turn
 from app.views.answer_format import Colours, body_html, context_line, markers, turn_markdown, where
 from engine import Citation, Source
 

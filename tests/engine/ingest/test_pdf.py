@@ -76,6 +76,9 @@ def test_phrase_lands_on_its_page_with_covering_rect(five_pages, tokenizer_count
 
 def test_boxes_index_the_chunk_text(five_pages):
     doc = parse_pdf(five_pages, count_tokens=wc, chunk_tokens=60)
+    for a, b in zip(doc.chunks, doc.chunks[1:]):  # chunks tile their section's text in order
+        assert len(a.text) == a.char_end - a.char_start
+        assert a.section != b.section or a.char_end < b.char_start
     with fitz.open(five_pages) as pdf:
         for chunk in doc.chunks:
             for b in chunk.boxes:

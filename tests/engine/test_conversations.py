@@ -1,7 +1,7 @@
 """Conversation history per library: saved as JSON in the library, reloaded, damaged files survived."""
 from __future__ import annotations
 
-from app.controllers.conversations import ConversationStore, Turn
+from engine.conversations import ConversationStore, Turn
 from engine import Citation, Source
 
 

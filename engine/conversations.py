@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine import Answer, Citation, Source
+from .types import Answer, Citation, Source
 
 log = logging.getLogger(__name__)
 FILENAME = "conversations.json"

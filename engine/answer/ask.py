@@ -1,0 +1,217 @@
+"""Answering a question: plan the context, prompt the model, stream, verify, cite — or abstain.
+
+The model's prose is checked sentence by sentence against the sources (verify.py); what survives is the answer,
+each sentence cited to the exact quote that supports it. When nothing the model wrote is supported (a small
+model often invents), the answer quotes the best evidence instead, so the reader still gets the passage that
+answers the question, with its page and highlight. When even the best evidence is weak, the engine abstains:
+it says plainly that the library does not answer the question and lists the closest passages.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..cancel import check
+from ..errors import ContextTooLargeError
+from ..retrieval.planner import ContextPlanner, Plan
+from ..retrieval.sources import ChunkRow, to_source
+from ..retrieval.stats import query_terms
+from ..settings import LlmSettings
+from ..store.db import Database
+from ..types import Answer, Citation, CitationEvent, DoneEvent, Source, SourcesEvent, StreamEvent, TokenEvent
+from .evidence import W_DENSE, Evidence, rank_evidence
+from .prompts import SYSTEM, NumberedSource, build_messages, format_sources, source_label, split_prompt
+from .quotes import to_citation
+from .verify import verify
+
+# Abstain when the best evidence scores below this (evidence.py's scale). Set on the development set so that 5% of
+# answerable questions are refused: it catches questions the library is not about, but not SQuAD 2.0's
+# adversarial unanswerable questions, whose best evidence scores like real answers (see docs/answers.md).
+ABSTAIN_BELOW = 1.45
+# Evidence units embedded for the dense part of evidence ranking (the lexically best ones).
+DENSE_UNITS = 48
+ABSTAIN_TEXT = ("I could not find an answer to this in your library. The closest passages are listed below; "
+                "they may help you look further.")
+
+
+@dataclass
+class AskContext:
+    """What the answerer needs from the engine, passed in so tests can swap parts."""
+
+    db: Database
+    planner: ContextPlanner
+    embed: Callable[[list[str]], np.ndarray] | None
+    llm: object  # an LlmBackend
+    settings: LlmSettings
+
+
+def _budget(ctx: AskContext) -> int:
+    st = ctx.settings
+    n_ctx = int(getattr(ctx.llm, "effective_settings", lambda: {"n_ctx": st.n_ctx})().get("n_ctx", st.n_ctx))
+    room = n_ctx - st.max_answer_tokens - 400  # instructions, question, history, template tokens
+    budget = min(st.budget, room)
+    if st.effective_context:
+        budget = min(budget, st.effective_context - st.max_answer_tokens - 400)
+    if budget < 128:
+        raise ContextTooLargeError(
+            f"llm.n_ctx {n_ctx} leaves no room for document context after the answer ({st.max_answer_tokens} "
+            f"tokens); raise llm.n_ctx or lower llm.max_answer_tokens.")
+    return budget
+
+
+def ask_stream(ctx: AskContext, question: str, doc_ids: Sequence[int] | None, *,
+               history: Sequence[tuple[str, str]] = (), cancelled: Callable[[], bool] = lambda: False
+               ) -> Iterator[StreamEvent]:
+    t0 = time.perf_counter()
+    st = ctx.settings
+    history = list(history)[-st.history_turns:] if st.history_turns else []
+    # A follow-up like "and in 1990?" is retrieved together with the previous question.
+    search_query = question if not history or len(question.split()) > 8 else f"{history[-1][0]} {question}"
+    budget = _budget(ctx)
+    plan = ctx.planner.plan(question, doc_ids, budget, search_query=search_query)
+    check(cancelled)
+    if plan.mode == "map-reduce":
+        from .mapreduce import answer_map_reduce
+
+        yield from answer_map_reduce(ctx, question, plan, history, cancelled, t0)
+        return
+    passages = plan.passages
+    terms = query_terms(ctx.db, search_query)
+    score_of = {r.chunk_id: r.score for r in plan.ranked}
+    by_rank = sorted(passages, key=lambda c: -score_of.get(c.id, 0.0))
+    units = rank_evidence(question, by_rank, terms.idf, None, [score_of.get(c.id, 0.0) for c in by_rank],
+                          terms.match_stems())
+    if ctx.embed is not None and units:
+        # embedding every sentence of a long document is slow: only the lexically best ones compete on meaning
+        _add_dense(ctx, question, units[:DENSE_UNITS])
+        units.sort(key=lambda e: e.score, reverse=True)
+    retrieve_ms = (time.perf_counter() - t0) * 1000
+    numbered = {c.id: i for i, c in enumerate(passages, start=1)}
+    sources = [_source(c, numbered[c.id], score_of.get(c.id, 0.0), question) for c in passages]
+    context = {**plan.describe(), "budget": budget}
+    yield SourcesEvent(tuple(sources), context)
+    best = units[0] if units else None
+    settings_out = _settings_out(ctx, budget)
+    if best is None or best.score < ABSTAIN_BELOW:
+        yield from _abstain(question, sources, t0, retrieve_ms, context, settings_out, units)
+        return
+
+    prefix, suffix = _prompt(ctx, passages, question, history)
+    text, stats = "", None
+    for ev in ctx.llm.generate(prefix, suffix, max_tokens=st.max_answer_tokens, temperature=st.temperature,
+                               cancel=cancelled, seed=st.seed):
+        if hasattr(ev, "text"):
+            text += ev.text
+            yield TokenEvent(ev.text)
+        else:
+            stats = ev
+    check(cancelled)
+    in_order = sorted(units, key=lambda u: (numbered.get(u.chunk.id, 0), u.start))
+    checked = verify(text, question, in_order, lambda u: numbered.get(u.chunk.id, 0), terms.idf, ctx.embed)
+    citations: list[Citation] = []
+    if checked.kept:
+        answer_text = _compose(checked.kept, citations, numbered)
+    elif checked.said_not_found and best.score < ABSTAIN_BELOW * 1.1:
+        yield from _abstain(question, sources, t0, retrieve_ms, context, settings_out, units, stats)
+        return
+    else:
+        # Nothing the model wrote is supported: quote the best evidence rather than pass on an invention.
+        citations.append(to_citation(1, best, numbered.get(best.chunk.id, 0)))
+        answer_text = f"The most relevant passage says: “{citations[0].quote}” [1]"
+        context["extractive"] = True
+    context["verification"] = checked.changes
+    for c in citations:
+        yield CitationEvent(c)
+    timings = _timings(t0, retrieve_ms, stats)
+    yield DoneEvent(Answer(question, answer_text, False, citations, sources, timings, settings_out, context))
+
+
+def _add_dense(ctx: AskContext, question: str, units: list[Evidence]) -> None:
+    vecs = ctx.embed([question] + [u.text for u in units])
+    for u, s in zip(units, vecs[1:] @ vecs[0]):
+        u.dense = float(s)
+        u.score += W_DENSE * max(u.dense, 0.0)
+
+
+def _compose(claims, citations: list[Citation], numbered: dict[int, int]) -> str:
+    """The kept sentences, each followed by the marker of its (deduplicated) citation."""
+    ids: dict[tuple[int, int, int], int] = {}
+    parts = []
+    for claim in claims:
+        ev = claim.evidence
+        key = (ev.chunk.id, ev.start, ev.end)
+        if key not in ids:
+            ids[key] = len(ids) + 1
+            citations.append(to_citation(ids[key], ev, numbered.get(ev.chunk.id, 0)))
+        text = claim.text.rstrip()
+        end = text[-1] if text and text[-1] in ".!?" else ""
+        body = text[:-1] if end else text
+        parts.append(f"{body} [{ids[key]}]{end or '.'}")
+    return " ".join(parts)
+
+
+def _prompt(ctx: AskContext, passages: list[ChunkRow], question: str,
+            history: list[tuple[str, str]]) -> tuple[str, str]:
+    """Prefix/suffix of the prompt; passages are dropped from the end if the exact count overflows n_ctx."""
+    st = ctx.settings
+    n_ctx = int(ctx.llm.effective_settings().get("n_ctx", st.n_ctx))
+    keep = list(passages)
+    while True:
+        numbered = [NumberedSource(i, source_label(c.path, c.page, _lines(c)), c.text)
+                    for i, c in enumerate(keep, start=1)]
+        messages, tail = build_messages(SYSTEM, format_sources(numbered), question, history)
+        prefix, suffix = split_prompt(ctx.llm.render_chat, messages, tail)
+        used = ctx.llm.count_tokens(prefix + suffix)
+        if used + st.max_answer_tokens <= n_ctx or len(keep) <= 1:
+            if used + st.max_answer_tokens > n_ctx:
+                raise ContextTooLargeError(f"The question and one passage need {used} tokens, more than "
+                                           f"llm.n_ctx {n_ctx} allows with {st.max_answer_tokens} for the answer.")
+            return prefix, suffix
+        keep.pop()
+
+
+def _lines(c: ChunkRow) -> tuple[int, int] | None:
+    return (c.line_start, c.line_end) if c.line_start is not None else None
+
+
+def _source(c: ChunkRow, number: int, score: float, question: str) -> Source:
+    return to_source(c, number, score, question)
+
+
+def _settings_out(ctx: AskContext, budget: int) -> dict:
+    eff = dict(ctx.llm.effective_settings())
+    eff["budget"] = budget
+    return eff
+
+
+def _timings(t0: float, retrieve_ms: float, stats) -> dict:
+    total = (time.perf_counter() - t0) * 1000
+    if stats is None:
+        return {"retrieve_ms": round(retrieve_ms, 1), "first_token_ms": round(total, 1), "total_ms": round(total, 1),
+                "prompt_tokens": 0, "completion_tokens": 0, "cache_hit": False}
+    return {"retrieve_ms": round(retrieve_ms, 1), "first_token_ms": round(retrieve_ms + stats.first_token_ms, 1),
+            "total_ms": round(total, 1), "prompt_tokens": stats.prompt_tokens,
+            "completion_tokens": stats.completion_tokens, "cache_hit": stats.cache_hit,
+            "cached_tokens": stats.cached_tokens, "prefill_tokens_per_s": round(stats.prefill_tokens_per_s, 1),
+            "decode_tokens_per_s": round(stats.decode_tokens_per_s, 1)}
+
+
+def _abstain(question: str, sources: list[Source], t0: float, retrieve_ms: float, context: dict, settings_out: dict,
+             units: list[Evidence], stats=None) -> Iterator[StreamEvent]:
+    context = {**context, "abstained_on": units[0].score if units else 0.0}
+    closest = []
+    seen = set()
+    for u in units:
+        if u.chunk.id in seen:
+            continue
+        seen.add(u.chunk.id)
+        closest.append(next(s for s in sources if s.chunk_id == u.chunk.id))
+        if len(closest) >= 5:
+            break
+    yield TokenEvent(ABSTAIN_TEXT)
+    yield DoneEvent(Answer(question, ABSTAIN_TEXT, True, [], closest or sources[:5], _timings(t0, retrieve_ms, stats),
+                           settings_out, context))
+

@@ -1,0 +1,97 @@
+"""Answers from the real packaged model over a generated PDF: cited, located, verified; off-topic abstains."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pymupdf as fitz
+import pytest
+
+from engine import Engine, Settings
+from engine.types import CitationEvent, DoneEvent, SourcesEvent, TokenEvent
+from tests.engine.ingest.pdfgen import PdfBuilder, filler
+
+pytestmark = pytest.mark.llm
+
+FACT = "The Kestrel lighthouse was built in 1887 by the engineer Mara Okafor on Gannet Rock."
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ask")
+    pdf = folder / "lighthouses.pdf"
+    b = PdfBuilder()
+    b.new_page().paragraph("Coastal lights. " + filler("intro", 25))
+    b.new_page().paragraph(filler("tides", 12) + " " + FACT + " " + filler("weather", 12))
+    b.new_page().paragraph("Harbour fees and ferry timetables. " + filler("fees", 25))
+    b.save(pdf)
+    settings = Settings()
+    settings.llm.n_ctx = 4096
+    settings.llm.budget = 2500
+    settings.llm.max_answer_tokens = 64
+    lib = folder / "lib"
+    with Engine.open(lib, settings=settings) as eng:
+        rep = eng.ingest([pdf])
+        assert rep.ok, rep.to_json()
+        settings.save(lib)
+    return lib, pdf
+
+
+def test_answer_cites_the_quote_on_its_page(library):
+    lib, pdf = library
+    with Engine.open(lib) as eng:
+        events = list(eng.ask_stream("When was the Kestrel lighthouse built?"))
+    assert isinstance(events[0], SourcesEvent)
+    assert any(isinstance(e, TokenEvent) for e in events)
+    assert isinstance(events[-1], DoneEvent)
+    answer = events[-1].answer
+    assert not answer.abstained
+    assert answer.citations, answer.answer
+    assert len([e for e in events if isinstance(e, CitationEvent)]) == len(answer.citations)
+    c = answer.citations[0]
+    assert c.path == str(pdf) and c.page == 2
+    assert "1887" in c.quote
+    assert f"[{c.id}]" in answer.answer
+    with fitz.open(pdf) as doc:
+        page = doc[c.page - 1]
+        assert c.quote.replace(" ", "")[:30] in page.get_text().replace("\n", "").replace(" ", "")
+        hits = page.search_for("1887")
+        box = page.rect
+    assert c.rects
+    for x0, y0, x1, y1 in c.rects:
+        assert box.x0 <= x0 < x1 <= box.x1 and box.y0 <= y0 < y1 <= box.y1
+    covered = fitz.Rect(hits[0])
+    assert any(fitz.Rect(r).intersects(covered) for r in c.rects)
+    assert answer.timings["prompt_tokens"] > 0 and answer.settings["n_ctx"] >= 4096
+
+
+def test_off_topic_question_abstains_and_lists_passages(library):
+    lib, _ = library
+    with Engine.open(lib) as eng:
+        answer = eng.ask("What is the boiling point of liquid nitrogen in kelvin?")
+    assert answer.abstained
+    assert answer.citations == []
+    assert answer.sources
+
+
+def test_follow_up_reuses_the_cached_prefix(library):
+    lib, pdf = library
+    with Engine.open(lib) as eng:
+        first = eng.ask("Who built the Kestrel lighthouse?", docs=[pdf])
+        second = eng.ask("Where is it?", docs=[pdf], history=[(first.question, first.answer)])
+    assert first.context["mode"] == "full"  # the small document is read in full
+    assert second.timings["cache_hit"] is True
+
+
+def test_cli_ask_json_contract(library):
+    lib, _ = library
+    out = subprocess.run([sys.executable, "-m", "engine", "--library", str(lib), "ask",
+                          "When was the Kestrel lighthouse built?", "--json"],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert set(data) >= {"question", "answer", "abstained", "citations", "sources", "timings", "settings"}
+    assert {"retrieve_ms", "first_token_ms", "total_ms", "prompt_tokens", "completion_tokens",
+            "cache_hit"} <= set(data["timings"])
+    assert data["citations"] and data["citations"][0]["page"] == 2
