@@ -144,30 +144,6 @@ def dark_palette():
     return pal
 
 
-def scripted_stream(pdf: Path, eng):
-    """Stands in for Engine.ask_stream until the engine has it, so the screenshots can still be taken."""
-    from engine import Answer, Citation, CitationEvent, DoneEvent, Source, SourcesEvent, TokenEvent
-
-    quote = "The maximum allowable working pressure of the VB-200 is 10 bar."
-    rects = tuple(eng.quote_rects(pdf, 3, quote))
-
-    def stream(question, docs=None, history=None, cancel=None):
-        src = Source(rank=1, path=str(pdf), page=3, lines=None, score=0.82, text=quote, rects=rects)
-        ctx = {"mode": "full", "context_tokens": 1180, "budget": 3072, "documents": [str(pdf)]}
-        yield SourcesEvent((src,), ctx)
-        text = ("The maximum allowable working pressure is 10 bar [1]. In normal service it is kept between "
-                "6 and 8 bar.")
-        for word in text.split(" "):
-            time.sleep(0.02)
-            yield TokenEvent(word + " ")
-        cit = Citation(1, str(pdf), 3, None, quote, rects)
-        yield CitationEvent(cit)
-        yield DoneEvent(Answer(question, text, False, [cit], [src], {"total_ms": 2400, "cache_hit": False}, {},
-                               ctx))
-
-    return stream
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -239,10 +215,6 @@ def run(args, work: Path) -> int:
     d.wait(lambda: 1 in win.reader.pdf.rendered_pages(), 20, "the first page")
     d.shoot("03-library-and-reader", win)
 
-    eng = win.library.engine
-    if not hasattr(eng, "ask_stream"):
-        print("warning: this engine has no ask_stream yet; the answer in the screenshots is scripted")
-        eng.ask_stream = scripted_stream(pdf, eng)
     panel = win.ask_panel
     panel.scope.setCurrentIndex(panel.scope.findData("document"))
     panel.question.setPlainText(QUESTION)

@@ -70,7 +70,29 @@ def units_of(chunk: ChunkRow) -> list[tuple[int, int]]:
         if pos < len(chunk.text):
             spans.append((pos, len(chunk.text)))
         return [(a, b) for a, b in spans if chunk.text[a:b].strip()]
-    return [(a, b) for a, b in sentence_bounds(chunk.text) if b - a >= 3]
+    start = _heading_end(chunk)
+    spans = [(start + a, start + b) for a, b in sentence_bounds(chunk.text[start:]) if b - a >= 3]
+    return spans
+
+
+def _heading_end(chunk: ChunkRow) -> int:
+    """Where the section heading ends when the chunk opens with it (a heading is not part of a sentence)."""
+    title = " ".join(chunk.section_title.split())
+    if len(title) < 2:
+        return 0
+    text = chunk.text
+    i = j = 0
+    while i < len(text) and j < len(title):  # compare ignoring whitespace differences
+        if text[i].isspace():
+            i += 1
+        elif title[j].isspace():
+            j += 1
+        elif text[i].lower() == title[j].lower():
+            i += 1
+            j += 1
+        else:
+            return 0
+    return i if j == len(title) else 0
 
 
 def collect_units(passages: Sequence[ChunkRow]) -> list[Evidence]:

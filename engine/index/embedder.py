@@ -1,20 +1,20 @@
 """Sentence embeddings of chunks and queries.
 
 This is the one module that imports torch, transformers, sentence-transformers, tokenizers, OpenVINO and ONNX
-Runtime. torch float32 embeds about 20 chunks/s on a 2-core CPU, too slow to ingest books, so the model's transformer
-is converted once, locally and without optimum, to an OpenVINO IR (or an ONNX file) under
-`cache_dir()/embedders/`, and run from there. Loading a converted model imports neither torch nor transformers
-(about 8 s of imports together), which keeps `lectern search` quick to start.
+Runtime. The model's transformer is converted once, locally and without optimum, to an OpenVINO IR (or an ONNX
+file) under `cache_dir()/embedders/`, and run from there. Loading a converted model imports neither torch nor
+transformers: about 1.2 s to a first query instead of 6-12 s, which keeps `lectern search` quick to start.
+OpenVINO also embeds faster than torch at the same precision (1.1x per CPU-second on 200-token chunks, 1.4x on
+mixed lengths), and several times faster in bf16 on CPUs with AMX (tests/bench/bench_embedder.py).
 
 The accelerated backends share our own pipeline: `tokenizers` reads tokenizer.json, inputs are sorted by length
-so a batch carries little padding, the pooling named in 1_Pooling/config.json and the L2 normalisation run in
-numpy. The torch backend is sentence-transformers itself, the reference the others are measured against
-(tests/bench/bench_embedder.py), and the fallback for any model whose modules we do not reproduce (Dense layers,
-routers, prompts excluded from pooling).
+so a batch carries little padding (1.9x on chunks of mixed length), the pooling named in 1_Pooling/config.json
+and the L2 normalisation run in numpy. The torch backend is sentence-transformers itself, the reference the others
+are measured against, and the fallback for any model whose modules we do not reproduce (Dense layers, routers,
+prompts excluded from pooling).
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -33,8 +33,8 @@ from .embedder_cache import ModelSpec, cached_conversion, read_model_spec
 log = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "openvino", "onnx", "torch")
-# What each setting tries, in order. ONNX is not in `auto`: it is about half as fast as OpenVINO here and its
-# exporter needs the extra `onnx` package; torch is always the last resort.
+# What each setting tries, in order. ONNX is not in `auto`: ONNX Runtime in float32 was slower than torch per
+# CPU-second, int8 changed the top-5 neighbours of 8% of queries, and its exporter needs the `onnx` package.
 _ATTEMPTS = {"auto": ("openvino", "torch"), "openvino": ("openvino", "torch"), "onnx": ("onnx", "torch"),
              "torch": ("torch",)}
 _QUERY_CACHE_SIZE = 256
@@ -55,8 +55,10 @@ class _OpenVinoRunner:
     def __init__(self, xml: Path, num_threads: int, config: dict[str, Any] | None):
         import openvino as ov
 
-        # LATENCY: one stream using every core for the batch in hand; we submit one batch at a time.
-        cfg: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY", **(config or {})}
+        # LATENCY: one stream using every core for the batch in hand; we submit one batch at a time. No pinning:
+        # the app parses PDFs and runs its GUI beside the embedder, and pinned threads wait for a busy core
+        # (unpinned was about 5% faster with other work on a 2-core machine).
+        cfg: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY", "ENABLE_CPU_PINNING": False, **(config or {})}
         if "INFERENCE_PRECISION_HINT" not in cfg and not _cpu_has_amx():
             # OpenVINO picks bf16 on any CPU with avx512_bf16; without AMX's tile units that ran at 0.75x of f32
             # (tests/bench/bench_embedder.py), with AMX it runs several times faster at cosine 0.99996 to f32.
@@ -67,6 +69,8 @@ class _OpenVinoRunner:
         self._compiled = core.compile_model(core.read_model(str(xml)), "CPU", cfg)
         self._request = self._compiled.create_infer_request()
         self._output = self._compiled.output(0)
+        last = self._output.get_partial_shape()[-1]
+        self.hidden = last.get_length() if last.is_static else 0
         self.precision = self._compiled.get_property("INFERENCE_PRECISION_HINT").to_string()
 
     def run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -86,6 +90,8 @@ class _OnnxRunner:
         if num_threads:
             opts.intra_op_num_threads = num_threads
         self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        last = self._session.get_outputs()[0].shape[-1]
+        self.hidden = last if isinstance(last, int) else 0
         self.precision = "f32"
 
     def run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -213,7 +219,9 @@ class Embedder:
         self.precision = runner.precision
         self.fallback_reason = fallback_reason
         self.batch_size = max(1, int(batch_size))
-        self.dim = int(getattr(runner, "dim", 0) or spec.dim)
+        # sentence-transformers knows its output size; ours is the transformer's width once per pooling mode.
+        hidden = getattr(runner, "hidden", 0)
+        self.dim = int(getattr(runner, "dim", 0) or (hidden * len(spec.pooling) if hidden else spec.dim))
         self._lock = threading.Lock()  # runners are not thread-safe; held per batch so a query can slip in
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._counter, self._truncating = _tokenizers(tokenizer_json, spec.max_seq_length)

@@ -129,7 +129,8 @@ def read_model_spec(model_path: str | os.PathLike | None) -> ModelSpec:
 
     st_config = _json_if_exists(transformer_dir / "sentence_bert_config.json")
     tok_config = _json_if_exists(transformer_dir / "tokenizer_config.json")
-    limits = [st_config.get("max_seq_length"), tok_config.get("model_max_length"), config.get("max_position_embeddings")]
+    limits = [st_config.get("max_seq_length"), tok_config.get("model_max_length"),
+              config.get("max_position_embeddings")]
     max_seq_length = min((int(x) for x in limits if isinstance(x, (int, float)) and 0 < x < 1_000_000), default=512)
     if st_config.get("max_seq_length"):
         max_seq_length = int(st_config["max_seq_length"])

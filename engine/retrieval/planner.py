@@ -98,7 +98,9 @@ class ContextPlanner:
         size = self.scope_size(doc_ids)
         if doc_ids is not None and size <= budget:
             chunks = [c for d in doc_ids for c in document_chunks(self.db, d)]
-            return Plan("full", reading_order(chunks), budget=budget, estimated_tokens=size,
+            # ranked anyway: the scores order the evidence and tell the reader which passages matter
+            ranked = self.retriever.rank(search_query or question, min(len(chunks), 60), doc_ids)
+            return Plan("full", reading_order(chunks), ranked=ranked, budget=budget, estimated_tokens=size,
                         documents=sorted({c.path for c in chunks}))
         if (whole_doc if whole_doc is not None else wants_whole_document(question)) and doc_ids is not None \
                 and len(doc_ids) <= 3:

@@ -5,8 +5,8 @@
 Chunks of about 200 embedder tokens are cut from real books (the SQuAD dev set's PDFs by default). For every
 configuration it prints chunks/s (best of --rounds interleaved runs, each in a fresh process, since the machines
 are shared and noisy), the cosine of each chunk vector to sentence-transformers on torch float32 (the reference),
-and over the queries the top-5 neighbour overlap and top-1 agreement with the reference. Then it times import + load + first query in fresh processes:
-cold (converting into an empty cache) and warm.
+and over the queries the top-5 neighbour overlap and top-1 agreement with the reference. Then it times
+import + load + first query in fresh processes: cold (converting into an empty cache) and warm.
 """
 from __future__ import annotations
 
@@ -116,7 +116,8 @@ e = Embedder.load(backend=sys.argv[1])
 t1 = time.perf_counter()
 e.embed_query("what is the capital of France?")
 t2 = time.perf_counter()
-print(f"{e.backend} load {t1 - t0:.2f} s  first query {1000 * (t2 - t1):.0f} ms  torch imported: {'torch' in sys.modules}")
+print(f"{e.backend} load {t1 - t0:.2f} s  first query {1000 * (t2 - t1):.0f} ms  "
+      f"torch imported: {'torch' in sys.modules}")
 """
 
 

@@ -145,6 +145,22 @@ def test_failed_conversion_falls_back_to_torch(tmp_path, monkeypatch):
     assert embedder.embed(["text"]).shape == (1, 384)
 
 
+def test_missing_runtime_falls_back_to_torch(shared_cache, monkeypatch):
+    monkeypatch.setitem(sys.modules, "openvino", None)  # makes `import openvino` raise ImportError
+    embedder = Embedder.load(backend="openvino")
+    assert embedder.backend == "torch"
+    assert "not installed" in embedder.fallback_reason
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("onnx") is None, reason="the ONNX exporter needs the onnx package")
+def test_onnx_backend_agrees_with_torch(tmp_path, monkeypatch, reference):
+    monkeypatch.setenv("LECTERN_CACHE", str(tmp_path))
+    embedder = Embedder.load(backend="onnx")
+    assert embedder.backend == "onnx"
+    assert (embedder.embed(MIXED) * reference.embed(MIXED)).sum(axis=1).min() > 0.99
+
+
 # --------------------------------------------------------------------------- bad folders
 def test_bad_model_paths_raise_model_load_error(tmp_path):
     with pytest.raises(ModelLoadError, match="does not exist"):
@@ -190,6 +206,22 @@ def test_corrupt_converted_model_is_rebuilt(tmp_path, monkeypatch, fast):
     assert embedder.backend == "openvino"
     assert xml.read_bytes().startswith(b"<?xml")
     assert embedder.embed(TEXTS[:1]) @ fast.embed(TEXTS[:1])[0] > 0.999
+
+
+@needs_openvino
+@pytest.mark.slow
+def test_two_processes_converting_at_once_share_one_copy(tmp_path, monkeypatch):
+    code = ("import logging; logging.basicConfig(level=logging.INFO); "
+            "from engine.index.embedder import Embedder; e = Embedder.load(); "
+            "print(e.backend, round(float(e.embed(['a cat on a mat'])[0] @ e.embed(['a kitten on a rug'])[0]), 3))")
+    env = {**os.environ, "LECTERN_CACHE": str(tmp_path)}
+    procs = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    assert outputs[0][0] == outputs[1][0] and outputs[0][0].startswith("openvino")
+    monkeypatch.setenv("LECTERN_CACHE", str(tmp_path))
+    assert [p.name for p in (tmp_path / "embedders").iterdir()] == [_ov_folder().name]
 
 
 def _fake_converter(calls: list, barrier: threading.Barrier | None = None):
