@@ -15,6 +15,7 @@ prompts excluded from pooling).
 """
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import threading
@@ -179,6 +180,8 @@ def _convert(spec: ModelSpec, backend: str, dest: Path) -> dict[str, Any]:
                 converted = ov.convert_model(wrapped, example_input={"input_ids": ids, "attention_mask": mask})
                 ov.save_model(converted, str(dest / "model.xml"), compress_to_fp16=False)
             else:
+                if importlib.util.find_spec("onnx") is None:
+                    raise ImportError("the ONNX exporter needs the onnx package: pip install onnx")
                 axes = {0: "batch", 1: "tokens"}
                 torch.onnx.export(wrapped, (ids, mask), str(dest / "model.onnx"),
                                   input_names=["input_ids", "attention_mask"], output_names=["token_embeddings"],

@@ -250,8 +250,8 @@ def _build(final: Path, convert: Callable[[Path], dict[str, Any]], failed: Path,
                  facts["backend"], final)
         try:
             facts.update(convert(tmp))
-        except OSError:
-            raise  # a full disk or a permission problem may pass; do not remember it as a failed model
+        except (OSError, ImportError):
+            raise  # a full disk or a missing package may pass; do not remember it as a failed model
         except Exception as exc:
             _write_atomically(failed, f"{type(exc).__name__}: {exc}")
             raise

@@ -291,6 +291,13 @@ def test_conversion_failure_is_remembered(tmp_path, monkeypatch):
         cached_conversion(spec, "openvino", "v1", _fake_converter([]), _open)
     assert not any(p.name.startswith(".tmp-") for p in (tmp_path / "embedders").iterdir())
 
+    def missing_package(dest: Path) -> dict:
+        raise ImportError("No module named 'onnx'")
+
+    with pytest.raises(ImportError):  # the environment's fault, not the model's: not remembered
+        cached_conversion(spec, "onnx", "v1", missing_package, _open)
+    assert cached_conversion(spec, "onnx", "v1", _fake_converter([]), _open)[1] == "<model/>"
+
 
 # --------------------------------------------------------------------------- model folders and pooling
 def _folder(tmp_path: Path, modules: list | None, pooling: dict | None) -> Path:
