@@ -8,7 +8,6 @@ written completely (sections, chunks, FTS rows, embeddings and `indexed` status 
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -209,6 +208,3 @@ class IngestPipeline:
         timer.parse += time.perf_counter() - t
         return parsed
 
-
-def is_within(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)

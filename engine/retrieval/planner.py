@@ -13,7 +13,7 @@ ratio, and the final prompt is counted exactly by the caller before generation.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, text
@@ -169,10 +169,3 @@ class ContextPlanner:
         return Plan("map-reduce", chunks, budget=budget, estimated_tokens=size, groups=groups,
                     documents=sorted({c.path for c in chunks}))
 
-
-def trim_to(passages: list[ChunkRow], fits: Callable[[list[ChunkRow]], bool]) -> list[ChunkRow]:
-    """Drop passages from the end until `fits` accepts them (the exact token count is the judge)."""
-    out = list(passages)
-    while out and not fits(out):
-        out.pop()
-    return out

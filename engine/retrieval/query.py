@@ -49,14 +49,20 @@ def words(text: str) -> list[str]:
     return out
 
 
-def terms(text: str) -> list[str]:
-    """Distinct topic words of a query, in order of appearance."""
-    seen: dict[str, None] = {}
+def topic_words(text: str) -> list[str]:
+    """The words of `text` that carry its topic, in order, repeats kept: no stop words, no single letters,
+    possessives and contractions cut ("Victoria's" is about Victoria)."""
+    out = []
     for w in words(text):
         w = w.split("'")[0]
         if w and w not in STOP_WORDS and (len(w) > 1 or w.isdigit()):
-            seen.setdefault(w, None)
-    return list(seen)
+            out.append(w)
+    return out
+
+
+def terms(text: str) -> list[str]:
+    """Distinct topic words of a query, in order of appearance."""
+    return list(dict.fromkeys(topic_words(text)))
 
 
 def fts_query(text: str, extra: list[str] | None = None) -> str | None:

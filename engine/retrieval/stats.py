@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from ..store.db import Database
-from .query import STOP_WORDS, fold, words
+from .query import STOP_WORDS, fold, topic_words, words
 from .textmatch import idf_weights, stem
 
 
@@ -97,10 +97,8 @@ def query_terms(db: Database, query: str) -> QueryTerms:
       "LeGrande", "high pressure" → "highpressure").
     """
     by_stem: dict[str, str] = {}
-    for w in words(query):
-        w = w.split("'")[0]
-        if w and w not in STOP_WORDS and (len(w) > 1 or w.isdigit()):
-            by_stem.setdefault(stem(w), w)
+    for w in topic_words(query):
+        by_stem.setdefault(stem(w), w)
     df_words = doc_frequencies(db, by_stem.values())
     n = chunk_count(db)
     df = {s: df_words.get(w, 0) for s, w in by_stem.items()}

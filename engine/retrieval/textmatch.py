@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 
 import snowballstemmer
 
-from .query import STOP_WORDS, fold, words
+from .query import fold, topic_words
 
 _NUMBER = re.compile(r"^\d[\d,.]*$")
 _DECADE = re.compile(r"^\d{3}0s$")
@@ -33,12 +33,7 @@ def stem(word: str) -> str:
 
 def content_stems(text: str) -> list[str]:
     """Stems of the topic words of `text`, in order, repeats kept."""
-    out = []
-    for w in words(text):
-        w = w.split("'")[0]  # possessives and contractions: "Victoria's" is about Victoria
-        if w and w not in STOP_WORDS and (len(w) > 1 or w.isdigit()):
-            out.append(stem(w))
-    return out
+    return [stem(w) for w in topic_words(text)]
 
 
 def idf_weights(terms: Iterable[str], doc_freq: Mapping[str, int], n_docs: int) -> dict[str, float]:

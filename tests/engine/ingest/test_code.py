@@ -2,7 +2,6 @@
 chunks that are exact source lines inside one definition, decoding fallbacks and refusals."""
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -10,25 +9,9 @@ import pytest
 from engine.errors import EmptyDocumentError, UnreadableDocumentError
 from engine.ingest.chunking import word_estimate_counter
 from engine.ingest.code import parse_code
-from engine.paths import packaged_embedder_dir
+from tests.engine.ingest.conftest import write_source
 
 
-@pytest.fixture(scope="module")
-def count_tokens():
-    """The packaged embedder's own tokenizer: chunk sizes are checked in the tokens that get embedded."""
-    import tokenizers
-
-    tok = tokenizers.Tokenizer.from_file(str(packaged_embedder_dir() / "tokenizer.json"))
-    tok.no_truncation()
-    tok.no_padding()
-    return lambda texts: [len(e.ids) for e in tok.encode_batch(list(texts))]
-
-
-def _write(tmp_path: Path, rel: str, source: str) -> Path:
-    p = tmp_path / rel
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(textwrap.dedent(source).lstrip("\n"))
-    return p
 
 
 def _line(path: Path, marker: str, nth: int = 0) -> int:
@@ -84,7 +67,7 @@ PYTHON = '''
 
 
 def test_python_sections_have_exact_lines_decorators_and_methods(tmp_path):
-    path = _write(tmp_path, "src/pkg/store.py", PYTHON)
+    path = write_source(tmp_path, "src/pkg/store.py", PYTHON)
     doc = parse_code(path, count_tokens=word_estimate_counter, root=tmp_path)
 
     assert (doc.kind, doc.title, doc.language) == ("code", "src/pkg/store.py", "python")
@@ -141,7 +124,7 @@ def test_long_function_is_split_into_chunks_that_cover_exactly_its_lines(tmp_pat
 
 
 def test_every_chunk_fits_the_real_tokenizer_budget_and_no_line_is_lost(tmp_path, count_tokens):
-    path = _write(tmp_path, "store.py", PYTHON * 1)
+    path = write_source(tmp_path, "store.py", PYTHON * 1)
     doc = parse_code(path, count_tokens=count_tokens, chunk_tokens=40)
     lines = path.read_text().split("\n")
     covered = {k for c in doc.chunks for k in range(c.line_start, c.line_end + 1)}
@@ -257,7 +240,7 @@ BRACE_CASES = {
 @pytest.mark.parametrize("name", sorted(BRACE_CASES))
 def test_brace_language_heuristics_find_definitions_and_their_ends(tmp_path, name):
     source, expected = BRACE_CASES[name]
-    path = _write(tmp_path, name, source)
+    path = write_source(tmp_path, name, source)
     doc = parse_code(path, count_tokens=word_estimate_counter)
     assert _outline(doc) == [(level, title, _line(path, start), _line(path, end) + after)
                              for level, title, start, end, after in expected]
@@ -308,7 +291,7 @@ def test_brace_language_heuristics_find_definitions_and_their_ends(tmp_path, nam
         ''', [(2, "usage()", 2, 4)]),
 ])
 def test_more_languages(tmp_path, name, source, expected):
-    path = _write(tmp_path, name, source)
+    path = write_source(tmp_path, name, source)
     doc = parse_code(path, count_tokens=word_estimate_counter)
     assert _outline(doc) == expected
     _assert_chunks_are_exact_lines(doc, path)
@@ -333,7 +316,7 @@ def test_utf8_bom_and_crlf_keep_line_numbers(tmp_path):
 
 
 def test_python_syntax_error_falls_back_to_indentation_with_a_warning(tmp_path):
-    path = _write(tmp_path, "broken.py", '''
+    path = write_source(tmp_path, "broken.py", '''
         def ok():
             return 1
 
@@ -361,7 +344,7 @@ def test_empty_and_binary_files_are_refused(tmp_path):
 
 
 def test_file_without_definitions_is_one_file_section(tmp_path):
-    path = _write(tmp_path, "conf/settings.yaml", '''
+    path = write_source(tmp_path, "conf/settings.yaml", '''
         name: lectern
         version: 1
 

@@ -17,18 +17,6 @@ from engine.ingest.pdf import (find_text, page_count, page_size, parse_pdf, pdf_
 wc = word_estimate_counter
 
 
-@pytest.fixture(scope="module")
-def tokenizer_counter():
-    """The packaged embedder's tokenizer (padding and truncation off: tokenizer.json pads everything to 128)."""
-    from tokenizers import Tokenizer
-
-    from engine.paths import packaged_embedder_dir
-    tok = Tokenizer.from_file(str(packaged_embedder_dir() / "tokenizer.json"))
-    tok.no_padding()
-    tok.no_truncation()
-    return lambda texts: [len(e.ids) for e in tok.encode_batch(list(texts))]
-
-
 def inside(inner, outer, tol=1.0) -> bool:
     return (inner[0] >= outer[0] - tol and inner[1] >= outer[1] - tol and inner[2] <= outer[2] + tol
             and inner[3] <= outer[3] + tol)
@@ -55,8 +43,8 @@ def five_pages(tmp_path_factory) -> Path:
     return b.save(tmp_path_factory.mktemp("pdf") / "five.pdf", title="Five Pages")
 
 
-def test_phrase_lands_on_its_page_with_covering_rect(five_pages, tokenizer_counter):
-    doc = parse_pdf(five_pages, count_tokens=tokenizer_counter, chunk_tokens=64)
+def test_phrase_lands_on_its_page_with_covering_rect(five_pages, count_tokens):
+    doc = parse_pdf(five_pages, count_tokens=count_tokens, chunk_tokens=64)
     phrase = "violet harbour lamp"
     chunk = next(c for c in doc.chunks if phrase in c.text)
     a = chunk.text.index(phrase)
@@ -70,7 +58,7 @@ def test_phrase_lands_on_its_page_with_covering_rect(five_pages, tokenizer_count
             assert inside(b.rect, tuple(page.rect))
         assert any(inside(tuple(hit), b.rect, tol=1.5) for b in boxes)
     # Chunks fit the embedder window, measured by the real tokenizer on the final text.
-    assert max(tokenizer_counter([c.text for c in doc.chunks])) <= 64
+    assert max(count_tokens([c.text for c in doc.chunks])) <= 64
     assert doc.title == "Five Pages" and doc.page_count == 5 and doc.pages_without_text == 0
 
 

@@ -2,31 +2,14 @@
 paragraph chunks that are exact lines and never cross a heading."""
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
-import pytest
 
 from engine.ingest.chunking import word_estimate_counter
 from engine.ingest.text import markdown_headings, parse_text
-from engine.paths import packaged_embedder_dir
+from tests.engine.ingest.conftest import write_source
 
 
-@pytest.fixture(scope="module")
-def count_tokens():
-    import tokenizers
-
-    tok = tokenizers.Tokenizer.from_file(str(packaged_embedder_dir() / "tokenizer.json"))
-    tok.no_truncation()
-    tok.no_padding()
-    return lambda texts: [len(e.ids) for e in tok.encode_batch(list(texts))]
-
-
-def _write(tmp_path: Path, rel: str, source: str) -> Path:
-    p = tmp_path / rel
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(textwrap.dedent(source).lstrip("\n"))
-    return p
 
 
 def _line(path: Path, marker: str) -> int:
@@ -88,7 +71,7 @@ MARKDOWN = """
 
 
 def test_markdown_headings_form_the_tree(tmp_path):
-    path = _write(tmp_path, "docs/guide.md", MARKDOWN)
+    path = write_source(tmp_path, "docs/guide.md", MARKDOWN)
     doc = parse_text(path, count_tokens=word_estimate_counter, root=tmp_path)
     n = doc.line_count
     assert (doc.kind, doc.title, doc.language) == ("text", "docs/guide.md", "markdown")
@@ -114,7 +97,7 @@ def test_markdown_setext_needs_a_paragraph_and_fences_need_their_own_closer():
 
 
 def test_rst_titles_levels_follow_first_appearance(tmp_path):
-    path = _write(tmp_path, "guide.rst", """
+    path = write_source(tmp_path, "guide.rst", """
         =========
          Lectern
         =========
