@@ -1,5 +1,5 @@
 # The two set-up commands of the README. Each installs everything it needs into .venv first.
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench package clean
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -15,7 +15,13 @@ test:
 
 bench:
 	./scripts/setup.sh
-	$(PY) -m engine bench
+	$(PY) -m engine bench --out docs/bench $(BENCH_ARGS)
+
+# The double-clickable bundle and its tarball in dist/, then its self-test (packaging/README.md).
+package:
+	./scripts/setup.sh
+	$(PY) -m pip install -q -e ".[package]"
+	packaging/check.sh
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from . import crash, icons
-from .qt import QApplication, Qt
+from .qt import QApplication, Qt, QTimer
 
 log = logging.getLogger(__name__)
 
@@ -16,12 +17,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                                                                 "questions, check the citations.")
     p.add_argument("--library", metavar="DIR", help="library folder (default: the last one used, or the platform's "
                                                     "user data folder)")
+    p.add_argument("--self-test", action="store_true",
+                   help="check this installation headless: ingest a small PDF, ask the packaged model, verify "
+                        "the citation; exit 0 when it works")
     p.add_argument("paths", nargs="*", help="files or folders to add to the library on start")
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.self_test:
+        from .self_test import main as self_test
+
+        return self_test()
     QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Lectern")
@@ -38,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if args.paths:
         window.add_paths(args.paths)
+    if os.environ.get("LECTERN_QUIT_AFTER_START"):  # packaging/check.sh times the start to a shown window
+        QTimer.singleShot(0, app.quit)
     return app.exec()
 
 

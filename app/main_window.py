@@ -140,6 +140,7 @@ class MainWindow(QMainWindow):
         self.reader.documentShown.connect(self.ask_panel.set_open_document)
         self.reader_controller.error.connect(self.show_error)
         self.ask_panel.targetActivated.connect(self.show_target)
+        self.reader.welcome.first_start.modelSettingsRequested.connect(self.open_settings)
 
     # ------------------------------------------------------------------ library
     def open_library(self, library_dir: str | os.PathLike | None) -> bool:
@@ -176,6 +177,7 @@ class MainWindow(QMainWindow):
 
     def _on_documents_changed(self, docs: list[DocumentInfo]) -> None:
         self.library_panel.set_documents(docs)
+        self.reader.welcome.set_library_empty(not docs)
         shown = self.reader.path
         if shown is not None and not any(d.path == shown for d in docs):
             self.reader.close_document()

@@ -11,9 +11,11 @@ from engine import Settings, SettingsError
 
 from . import icons
 from .controllers.models import ModelReport, SettingsController
+from .controllers.probe import ProbeController
 from .qt import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QFrame, QHBoxLayout, QLabel,
                  QPalette, QScrollArea, QSizePolicy, QTabWidget, Qt, QTimer, QVBoxLayout, QWidget, Signal)
 from .views import style
+from .views.probe_panel import ProbePanel
 from .views.settings_fields import ContextLengthEditor, FieldEditor, make_editor, note_label, rope_plan
 
 TABS = (
@@ -129,6 +131,12 @@ class SettingsDialog(QDialog):
             metas.sort(key=lambda m: next(i for i, w in enumerate(wanted)
                                           if m["name"] == w or (w.endswith(".") and m["name"].startswith(w))))
             self.tabs.addTab(self._page(title, metas), title)
+        # The probe measures the edited settings, so it lives beside them; closing the dialog stops it.
+        self.probe_controller = ProbeController(controller.tasks, lambda: controller.engine, self)
+        self.probe_panel = ProbePanel(self.probe_controller, self._current_for_estimate)
+        self.probe_panel.useBudget.connect(lambda n: self.editors["llm.budget"].set_value(n))
+        self.tabs.addTab(self.probe_panel, "Effective context")
+        self.finished.connect(lambda _result: self.probe_panel.stop())
 
         # The estimate stays in view under the tabs: it answers "will this fit?" while any model setting changes.
         self.memory = QLabel()
@@ -273,6 +281,7 @@ class SettingsDialog(QDialog):
         except SettingsError:
             return
         self._request = self.controller.request_report(s)
+        self.probe_panel.refresh()
 
     def _current_for_estimate(self) -> Settings:
         out = self.original.copy()

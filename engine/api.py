@@ -10,6 +10,7 @@ is asked. The engine is synchronous; long calls take `progress=` and `cancel=`.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 EMBEDDER_KEY = "embedder"
+MIN_CAPPED_BUDGET = 1024  # the probe's cap never leaves less document context than this
 
 
 class Engine:
@@ -311,11 +313,22 @@ class Engine:
             return self._llm
 
     def load_model(self, settings: Settings | None = None):
-        """Load (or reload) the language model; raises ModelLoadError / ContextTooLargeError / SettingsError."""
-        from .llm.llama import LlamaBackend
+        """Load (or reload) the language model the settings name: in process (llm.backend llama) or a remote
+        OpenAI-compatible server (openai; loading checks that it answers).
 
+        Raises:
+            ModelLoadError / ContextTooLargeError / SettingsError: the local model cannot be loaded as configured.
+            BackendError: the remote server is down, too slow or refuses (the message names the URL).
+        """
         st = (settings or self.settings).llm
-        backend = LlamaBackend.load(st, cache_dir=self.library_dir / "cache" / "prefix")
+        if st.backend == "openai":
+            from .llm.openai_remote import OpenAIBackend
+
+            backend = OpenAIBackend.connect(st)
+        else:
+            from .llm.llama import LlamaBackend
+
+            backend = LlamaBackend.load(st, cache_dir=self.library_dir / "cache" / "prefix")
         with self._lock:
             if self._llm is not None and self._llm is not backend:
                 self._llm.close()
@@ -345,7 +358,8 @@ class Engine:
             raise EngineError("The question is empty.")
         retriever = self.retriever()
         embed = self.embedder.embed if retriever.embedder is not None else None
-        ctx = AskContext(self.db, ContextPlanner(self.db, retriever), embed, self.llm, self.settings.llm)
+        llm = self.llm
+        ctx = AskContext(self.db, ContextPlanner(self.db, retriever), embed, llm, self._answer_settings(llm))
         yield from ask_stream(ctx, question.strip(), self._scope(docs), history=history,
                               cancelled=as_predicate(cancel))
 
@@ -360,9 +374,99 @@ class Engine:
             raise EngineError("The answer did not complete.")
         return answer
 
+    # ------------------------------------------------------------------ effective-context probe
+    def probe(self, grid=None, *, settings: Settings | None = None, out_dir: str | os.PathLike | None = None,
+              resume: bool = True, heatmap: bool = True, progress: ProgressCallback = None,
+              cancel: CancelToken = None):
+        """Measure how much context the model really uses (needle-in-a-haystack and RULER-style tasks).
+
+        The result is saved as `probe/<key>.json` (+ `.png`) under the library, where the key names the model file
+        and its context settings; answering then caps the default budget by its effective context.
+
+        Args:
+            grid: an `engine.probe.ProbeGrid`; None runs the quick grid (1k ... n_ctx, two depths, one task).
+            settings: settings to probe instead of the library's (a model is loaded for the probe and freed after).
+            out_dir: folder for the results instead of the library's `probe/`.
+            resume: keep trials of an interrupted run with the same model and settings.
+            heatmap: also draw the heatmap PNG (matplotlib).
+            progress: called with Progress(stage="probe", done, total, unit="trials", message).
+            cancel: a cancel token; finished trials are kept and the next run resumes from them.
+        Returns:
+            An `engine.probe.ProbeResult` (table(), effective_context, suggested_budget, json_path, png_path).
+        Raises:
+            Cancelled, ModelLoadError, ContextTooLargeError, SettingsError.
+        """
+        from .probe import ProbeGrid, run_probe
+
+        st = settings or self.settings
+        own = settings is not None and settings.llm != self.settings.llm
+        if own and st.llm.backend == "openai":
+            from .llm.openai_remote import OpenAIBackend
+
+            backend = OpenAIBackend.connect(st.llm)
+        elif own:
+            from .llm.llama import LlamaBackend
+
+            # Two copies of a large model may not fit in memory: free the engine's (the next question reloads it).
+            self._release_llm()
+            backend = LlamaBackend.load(st.llm)
+        else:
+            backend = self.llm
+        try:
+            grid = grid or ProbeGrid.quick(int(backend.effective_settings().get("n_ctx") or st.llm.n_ctx))
+            return run_probe(backend, grid, Path(out_dir) if out_dir else self.library_dir / "probe",
+                             resume=resume, max_answer_tokens=st.llm.max_answer_tokens, progress=progress,
+                             cancel=as_predicate(cancel), heatmap=heatmap)
+        finally:
+            if own:
+                backend.close()
+
+    def probe_result(self, settings: Settings | None = None):
+        """The saved probe result for the model + context settings (the library's by default), or None."""
+        from .probe import load_result
+
+        if settings is None and callable(getattr(self._llm, "effective_settings", None)):
+            effective = self._llm.effective_settings()
+        else:
+            from .llm.llama import model_path_from
+
+            try:
+                plan = self.plan_context(settings)
+            except EngineError:
+                return None
+            if not callable(getattr(plan, "effective_settings", None)):
+                return None
+            effective = {**plan.effective_settings(),
+                         "model_path": str(model_path_from((settings or self.settings).llm))}
+        return load_result(self.library_dir / "probe", effective)
+
+    def _answer_settings(self, llm):
+        """The llm settings an answer uses: the budget capped by the measured effective context, when there is one.
+
+        An effective context typed into the settings wins; otherwise a complete probe result for exactly this
+        model and these context settings is used (a changed setting has no result until it is probed).
+        """
+        st = self.settings.llm
+        if st.effective_context or not callable(getattr(llm, "effective_settings", None)):
+            return st
+        from .probe import load_result
+
+        found = load_result(self.library_dir / "probe", llm.effective_settings())
+        eff = found.effective_context if found is not None and found.complete else 0
+        if not eff:
+            return st  # nothing measured, or the model failed even the shortest length: nothing to cap by
+        # Never below MIN_CAPPED_BUDGET tokens of document context: a small model that fails the multi-key task at
+        # 2k (docs/probe.md) still needs a few passages in front of it for evidence and citations to work.
+        floor = MIN_CAPPED_BUDGET + st.max_answer_tokens + 400
+        return dataclasses.replace(st, effective_context=max(eff, floor))
+
     # ------------------------------------------------------------------ models, for the settings panel
     def model_info(self, path: str | os.PathLike | None = None):
-        """Facts read from a GGUF file's metadata (the configured model when `path` is None)."""
+        """Facts read from a GGUF file's metadata (the configured model when `path` is None).
+
+        A remote model's facts (name, n_ctx) are the loaded backend's `eng.llm.info`: the panel asks about the
+        settings being edited, which may name the local model while the saved ones name a server.
+        """
         from .llm.gguf import read_gguf_info
         from .llm.llama import model_path_from
 

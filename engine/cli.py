@@ -6,6 +6,8 @@
     lectern [--library DIR] search "QUERY" [--k K] [--doc PATH]... [--json]
     lectern [--library DIR] ask "QUESTION" [--doc PATH]... [--json] [model and context flags]
     lectern [--library DIR] settings [NAME [VALUE]] [--json]
+    lectern [--library DIR] probe [--lengths 4k,8k] [--rope MODES] [--kv-type TYPES] [--json] (see cli_probe.py)
+    lectern bench [--quick] [--out DIR] [--pdf PATH] [--sections LIST] [--json]  (see cli_bench.py)
 
 Exit status 0 when the command did its job; otherwise a one-line message on stderr and status 1 (2 for usage
 errors, 130 when interrupted). stdout carries only results, so `--json` output can be piped.
@@ -194,6 +196,12 @@ def _add_later_commands(sub) -> None:
     except ImportError:  # pragma: no cover - the module ships with the engine
         return
     cli_answer.register(sub)
+    from . import cli_probe
+
+    cli_probe.register(sub)
+    from . import cli_bench
+
+    cli_bench.register(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

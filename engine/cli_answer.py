@@ -2,7 +2,8 @@
 
     lectern [--library DIR] ask "QUESTION" [--doc PATH]... [--json] [--model PATH] [--n-ctx N]
             [--rope auto|none|linear|yarn] [--kv-type f16|q8_0|q4_0] [--budget TOKENS] [--gpu-layers N]
-            [--threads N] [--follow-up]
+            [--threads N] [--follow-up] [--backend llama|openai] [--base-url URL] [--api-key KEY]
+            [--remote-model NAME] [--timeout S]
 
 Flags override the library's settings for this call only (`lectern settings NAME VALUE` persists them).
 A follow-up continues the library's last conversation, stored in conversations.json as the app does.
@@ -13,7 +14,7 @@ import json
 import sys
 import threading
 
-from .settings import KV_TYPES, ROPE_MODES
+from .settings import BACKENDS, KV_TYPES, ROPE_MODES
 
 
 def register(sub) -> None:
@@ -29,6 +30,12 @@ def register(sub) -> None:
     s.add_argument("--gpu-layers", type=int, metavar="N", help="layers to offload to the GPU (-1: all)")
     s.add_argument("--threads", type=int, metavar="N", help="CPU threads for inference")
     s.add_argument("--follow-up", action="store_true", help="continue the last conversation (carries its history)")
+    s.add_argument("--backend", choices=BACKENDS,
+                   help="llama: the GGUF in this process; openai: an OpenAI-compatible server (--base-url)")
+    s.add_argument("--base-url", metavar="URL", help="the server's API, e.g. http://127.0.0.1:8080/v1")
+    s.add_argument("--api-key", metavar="KEY", help="key for the server (default: $LECTERN_API_KEY, $OPENAI_API_KEY)")
+    s.add_argument("--remote-model", metavar="NAME", help="model name sent to the server (default: the first listed)")
+    s.add_argument("--timeout", type=float, metavar="S", help="seconds to wait for the server (connect, each piece)")
     s.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("models", help="list GGUF models found on this machine")
@@ -39,7 +46,9 @@ def register(sub) -> None:
 def _overrides(args) -> dict[str, object]:
     pairs = {"llm.model_path": args.model, "llm.n_ctx": args.n_ctx, "llm.rope_mode": args.rope,
              "llm.type_k": args.kv_type, "llm.type_v": args.kv_type, "llm.budget": args.budget,
-             "llm.n_gpu_layers": args.gpu_layers, "llm.n_threads": args.threads}
+             "llm.n_gpu_layers": args.gpu_layers, "llm.n_threads": args.threads, "llm.backend": args.backend,
+             "llm.base_url": args.base_url, "llm.api_key": args.api_key, "llm.remote_model": args.remote_model,
+             "llm.request_timeout": args.timeout}
     return {k: v for k, v in pairs.items() if v is not None}
 
 

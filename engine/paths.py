@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from pathlib import Path
 
 from platformdirs import user_cache_dir, user_data_dir
@@ -30,10 +31,31 @@ def cache_dir() -> Path:
     return Path(env).expanduser() if env else Path(user_cache_dir(APP_NAME, appauthor=False))
 
 
+def bundle_dir() -> Path | None:
+    """The data folder of a frozen bundle (PyInstaller's `sys._MEIPASS`, see packaging/), or None from source."""
+    base = getattr(sys, "_MEIPASS", None)
+    return Path(base) if getattr(sys, "frozen", False) and base else None
+
+
+def bundled_embedders_dir() -> Path | None:
+    """Embedding models converted at build time and shipped in a bundle, so it needs no torch to convert them.
+
+    `LECTERN_BUNDLED_EMBEDDERS` names such a folder explicitly (tests, the build script); otherwise only a frozen
+    bundle has one.
+    """
+    env = os.environ.get("LECTERN_BUNDLED_EMBEDDERS")
+    if env:
+        return Path(env).expanduser()
+    base = bundle_dir()
+    return base / "embedders" if base is not None else None
+
+
 def _package_dir(name: str) -> Path | None:
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        return None
+        # A bundle carries the model packages' data folders without their (unneeded) Python code.
+        base = bundle_dir()
+        return base / name if base is not None and (base / name).is_dir() else None
     return Path(next(iter(spec.submodule_search_locations)))
 
 

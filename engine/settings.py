@@ -17,7 +17,7 @@ from .errors import SettingsError
 
 KV_TYPES = ("f16", "q8_0", "q4_0")
 ROPE_MODES = ("auto", "none", "linear", "yarn")
-BACKENDS = ("llama",)  # the OpenAI-compatible remote backend is issue 5
+BACKENDS = ("llama", "openai")  # openai: any OpenAI-compatible server (llama.cpp, vLLM, Ollama)
 EMBED_BACKENDS = ("auto", "torch", "openvino", "onnx")
 
 
@@ -72,13 +72,19 @@ class RetrievalSettings:
 @dataclass
 class LlmSettings:
     backend: str = _f("llama", "Inference backend",
-                      "llama runs the GGUF in this process.",
+                      "llama runs the GGUF in this process; openai asks an OpenAI-compatible server (llama.cpp, "
+                      "vLLM, Ollama) while the library stays on this machine.",
                       choices=BACKENDS)
     model_path: str = _f("", "Model (GGUF)", "Path of the GGUF model file; empty means the packaged SmolLM2-135M.")
-    base_url: str = _f("", "Server URL", "Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1.")
-    api_key: str = _f("", "API key", "Key sent to the remote server, if it needs one.")
-    remote_model: str = _f("", "Remote model name", "Model name to request from the remote server.")
-    request_timeout: float = _f(120.0, "Request timeout (s)", "Seconds to wait for the remote server.", minimum=1.0)
+    base_url: str = _f("", "Server URL", "Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 "
+                       "(llama.cpp) or http://localhost:11434/v1 (Ollama).")
+    api_key: str = _f("", "API key", "Key sent to the remote server, if it needs one; empty uses $LECTERN_API_KEY or "
+                      "$OPENAI_API_KEY. A key set here is stored in plain text in the library's settings.json.")
+    remote_model: str = _f("", "Remote model name",
+                           "Model name sent to the server; empty uses the first model the server lists.")
+    request_timeout: float = _f(120.0, "Request timeout (s)",
+                                "Seconds to wait for the server to connect, and then between pieces of an answer.",
+                                minimum=1.0)
     n_ctx: int = _f(8192, "Context length (n_ctx)",
                     "Tokens the model can hold at once: instructions, document context, question and answer.",
                     minimum=512, maximum=1_048_576)
@@ -188,6 +194,10 @@ class Settings:
             sub = getattr(self, group.name)
             for f in fields(sub):
                 _check(f, getattr(sub, f.name), group.name)
+        if self.llm.backend == "openai" and not self.llm.base_url.strip().lower().startswith(("http://", "https://")):
+            raise SettingsError("llm.base_url must be the http:// or https:// URL of an OpenAI-compatible server "
+                                "(e.g. http://127.0.0.1:8080/v1) when llm.backend is openai; "
+                                f"got {self.llm.base_url!r}.", "llm.base_url")
 
     @staticmethod
     def describe() -> list[dict]:

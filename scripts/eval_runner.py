@@ -9,24 +9,5 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from engine import Engine  # noqa: E402
-
-
-class EngineRunner:
-    def __init__(self, library: str, **settings):
-        self.eng = Engine.open(library)
-        for name, value in settings.items():
-            self.eng.settings.set(name.replace("__", "."), value)
-
-    def ingest(self, paths):
-        rep = self.eng.ingest(paths)
-        return rep.to_json()
-
-    def search(self, q, k):
-        return {"sources": [s.to_json() for s in self.eng.search(q, k=k)]}
-
-    def ask(self, q):
-        return self.eng.ask(q).to_json()
-
-    def close(self):
-        self.eng.close()
+# one runner for the scorer, shared with `lectern bench`
+from engine.bench.retrieval import EvalRunner as EngineRunner  # noqa: E402,F401

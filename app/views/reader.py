@@ -14,6 +14,7 @@ from . import style
 from .find_bar import FindBar
 from .pdf_view import PdfView
 from .text_view import CodeView
+from .welcome import FirstStartNote
 
 ZOOM_STEPS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0)
 Rect = tuple[float, float, float, float]
@@ -373,4 +374,14 @@ class _Welcome(QWidget):
         text.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         for w in (pic, title, text):
             lay.addWidget(w)
+        self._idle = (pic, title, text)
+        self.first_start = FirstStartNote()  # an empty library: say what to drop and how to get better answers
+        self.first_start.hide()
+        lay.addWidget(self.first_start)
         lay.addStretch(2)
+
+    def set_library_empty(self, empty: bool) -> None:
+        """Show the first-start welcome instead of "Nothing open yet" while the library holds no document."""
+        self.first_start.setVisible(empty)
+        for w in self._idle:
+            w.setVisible(not empty)

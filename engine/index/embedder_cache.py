@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import ModelLoadError
-from ..paths import cache_dir, packaged_embedder_dir
+from ..paths import bundled_embedders_dir, cache_dir, packaged_embedder_dir
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +215,12 @@ def cached_conversion(spec: ModelSpec, backend: str, runtime_version: str,
         ModelLoadError: conversion failed now or on an earlier run (the marker file named says how to retry).
         Exception: whatever `convert` or `open_model` raised when a fresh conversion cannot be used either.
     """
+    bundled = bundled_conversion(spec, backend, runtime_version)
+    if bundled is not None:
+        try:
+            return bundled, open_model(bundled)
+        except Exception as exc:  # a damaged bundle: the cache (and its converter, if installed) may still serve
+            log.warning("The bundled embedder in %s cannot be opened (%s); using the cache instead.", bundled, exc)
     final = cache_folder(spec, backend, runtime_version)
     failed = final.with_name(final.name + ".failed")
     if failed.is_file():
@@ -237,6 +243,34 @@ def cached_conversion(spec: ModelSpec, backend: str, runtime_version: str,
             log.warning("The converted embedder in %s cannot be opened (%s); converting again.", final, exc)
             _discard(final)
     raise AssertionError("unreachable")
+
+
+def bundled_name(spec: ModelSpec, backend: str) -> str:
+    """The folder name of `spec` converted for `backend` inside a bundle's embedders folder."""
+    return f"{spec.name}-{backend}"
+
+
+def bundled_conversion(spec: ModelSpec, backend: str, runtime_version: str) -> Path | None:
+    """A complete conversion of the packaged model shipped with a bundle for this runtime version, or None.
+
+    Only the packaged model qualifies: a bundle converts nothing else at build time, and a user's model folder
+    with the same name must not pick up its vectors.
+    """
+    root = bundled_embedders_dir()
+    if root is None or spec.name != PACKAGED_NAME:
+        return None
+    folder = root / bundled_name(spec, backend)
+    if not _is_complete(folder):
+        return None
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if manifest.get("runtime") != runtime_version or manifest.get("backend") != backend:
+        log.warning("The bundled embedder in %s was converted for %s %s, not %s; using the cache.", folder,
+                    manifest.get("backend"), manifest.get("runtime"), runtime_version)
+        return None
+    return folder
 
 
 def _build(final: Path, convert: Callable[[Path], dict[str, Any]], failed: Path, facts: dict[str, Any]) -> None:

@@ -86,6 +86,17 @@ def model_path_from(settings: LlmSettings) -> Path:
     return Path(settings.model_path).expanduser() if settings.model_path else packaged_gguf_path()
 
 
+def load_raw_llama(settings: LlmSettings) -> llama_cpp.Llama:
+    """A bare `llama_cpp.Llama` with the context parameters `LlamaBackend.load` would give it.
+
+    Benchmarks compare the backend's prefill and decode speed with it on the same tokens (`reset`, `eval`, `sample`).
+    """
+    path = model_path_from(settings)
+    plan = resolve_context(read_gguf_info(path), settings, gpu_offload_supported=gpu_offload_supported())
+    _silence_llama_logs()
+    return llama_cpp.Llama(str(path), **plan.llama_kwargs(), n_batch=N_BATCH, n_ubatch=N_BATCH, verbose=False)
+
+
 class LlamaBackend:
     """A GGUF model loaded in this process. One inference at a time (a llama context is not thread-safe)."""
 

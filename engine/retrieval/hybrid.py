@@ -45,6 +45,19 @@ class Ranked:
     parts: dict[str, float] = field(default_factory=dict)
 
 
+def locator(kind: str, title: str, parent: str | None, doc_title: str | None) -> str:
+    """Where a chunk sits, as words the re-ranker can match: its section and the section above it, and for code
+    also the file path ("src/requests/sessions.py · class Session · def get_adapter").
+
+    The parent matters because a subsection title is often a narrow name ("Using gctorture") under the topic a
+    question names ("Checking memory access"); for code the file and class name what a definition belongs to.
+    A PDF's own title is left out: it is the same for every chunk of the document.
+    """
+    parts = [doc_title] if kind == "code" and doc_title else []
+    parts += [t for t in (parent, title) if t and t not in parts]
+    return " · ".join(parts)
+
+
 def rrf(rankings: Sequence[Sequence[int]], k: int, weights: Sequence[float] | None = None) -> dict[int, float]:
     """Reciprocal rank fusion: sum over rankings of weight / (k + rank), rank 1-based."""
     scores: dict[int, float] = defaultdict(float)
@@ -146,9 +159,10 @@ class HybridRetriever:
 
     # ------------------------------------------------------------------ helpers
     def _candidates(self, fused: dict[int, float], sections: list[int]) -> list[Candidate]:
-        """Candidate chunks with text, section title and stored embedding (one query)."""
-        stmt = text("SELECT c.id, c.text, d.kind, s.title, c.embedding FROM chunks c "
+        """Candidate chunks with text, locator and stored embedding (one query)."""
+        stmt = text("SELECT c.id, c.text, d.kind, s.title, p.title, d.title, c.embedding FROM chunks c "
                     "JOIN documents d ON d.id = c.document_id JOIN sections s ON s.id = c.section_id "
+                    "LEFT JOIN sections p ON p.id = s.parent_id "
                     "WHERE c.id IN :ids OR c.id IN (SELECT id FROM chunks WHERE section_id IN :secs "
                     "ORDER BY ordinal LIMIT :cap)").bindparams(bindparam("ids", expanding=True),
                                                                 bindparam("secs", expanding=True))
@@ -157,9 +171,10 @@ class HybridRetriever:
                                        "cap": SECTION_CANDIDATE_CAP}).all()
         dim = getattr(self.embedder, "dim", 0)
         out = []
-        for cid, body, kind, title, blob in rows:
+        for cid, body, kind, title, parent, doc_title, blob in rows:
             emb = blobs_to_vectors([blob], dim)[0] if (blob is not None and dim) else None
-            out.append(Candidate(int(cid), body, kind, title, emb, fused.get(int(cid), 0.0)))
+            out.append(Candidate(int(cid), body, kind, locator(kind, title, parent, doc_title), emb,
+                                 fused.get(int(cid), 0.0)))
         return out
 
     def _chunk_meta(self, chunk_ids: list[int]) -> dict[int, tuple[int, int]]:

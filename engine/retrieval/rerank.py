@@ -6,9 +6,12 @@ usually answered by one or two sentences. The re-ranker scores each candidate by
 - coverage: the share found anywhere in the chunk;
 - cosine: the embedding similarity of question and chunk (computed for every candidate from the stored vectors,
   not only for those the dense retriever returned);
-- title: the share found in its section's title (the hierarchical signal: "Options" for "what option ...").
-The weights were chosen on the development set and checked on the paraphrased manual and code sets
-(docs/retrieval.md); the fused RRF score breaks ties.
+- title: the share found in its locator: its section's title and the one above it, and for code the file path
+  and class (the hierarchical signal: "Options" for "what option ...", "def get_adapter" for "adapter").
+Prose and code get different weights. In prose a question's words usually recur in the answering sentences, so the
+window leads; a code chunk shares few words with an English question (identifiers, no sentences), so there the
+embedding and the definition's name carry more. The weights were chosen on squad-dev and the paraphrased R manual
+and requests sets together (docs/retrieval.md, "Paraphrased sets"); the fused RRF score breaks ties.
 """
 from __future__ import annotations
 
@@ -20,11 +23,22 @@ import numpy as np
 from ..ingest.chunking import sentence_bounds
 from .textmatch import TermMatcher, weighted_overlap
 
-W_WINDOW = 1.0
-W_COSINE = 0.75
-W_COVERAGE = 0.25
-W_TITLE = 0.15
-W_FUSED = 2.0  # × the RRF score (at most ~0.03): a tie-breaker
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each feature counts in a candidate's score."""
+
+    window: float
+    cosine: float
+    coverage: float
+    title: float
+    fused: float = 2.0  # × the RRF score (at most ~0.03): a tie-breaker
+
+
+# Coverage adds nothing for prose once the window is counted (it re-counts words scattered across a long chunk,
+# which favours generic passages); code keeps a little of it because a definition's words are spread over lines.
+PROSE = Weights(window=1.0, cosine=0.75, coverage=0.0, title=0.5)
+CODE = Weights(window=0.5, cosine=2.0, coverage=0.25, title=0.75)
 
 
 @dataclass
@@ -32,7 +46,7 @@ class Candidate:
     chunk_id: int
     text: str
     kind: str
-    section_title: str
+    section_title: str  # the locator (hybrid.locator): section titles, and for code the file path
     embedding: np.ndarray | None
     fused: float = 0.0
 
@@ -65,8 +79,9 @@ def rerank(query_stems: Sequence[str], qvec: np.ndarray | None, candidates: Sequ
         coverage = weighted_overlap(q, set().union(*sets) if sets else set(), idf)
         title = weighted_overlap(q, {s for _, s in matcher.hits(c.section_title)}, idf)
         cos = float(c.embedding @ qvec) if (c.embedding is not None and qvec is not None) else 0.0
-        score = (W_WINDOW * window + W_COSINE * max(cos, 0.0) + W_COVERAGE * coverage + W_TITLE * title
-                 + W_FUSED * c.fused)
+        w = CODE if c.kind == "code" else PROSE
+        score = (w.window * window + w.cosine * max(cos, 0.0) + w.coverage * coverage + w.title * title
+                 + w.fused * c.fused)
         out.append((c.chunk_id, score, {"window": window, "cosine": cos, "coverage": coverage, "title": title,
                                         "fused": c.fused}))
     out.sort(key=lambda t: t[1], reverse=True)

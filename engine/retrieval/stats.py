@@ -84,11 +84,16 @@ def spelling_neighbour(db: Database, stem_: str, limit: int = 1) -> str | None:
     return best[1] if best else None
 
 
+# a lone capital letter, not the question's first word: "a C function", "C++ code", "in R"
+_LETTER_NAME = re.compile(r"(?<=\S\s)(?![AI]\b)[A-Z](?=\+*(?:\s|[,.?!;:)]|$))")
 _NAME = re.compile(r"(?<=\S\s)[A-Z][a-z]{4,}\b")  # a capitalised word that does not start the question
 
 
 def query_terms(db: Database, query: str) -> QueryTerms:
     """Stems of the query's topic words with idf weights from this library.
+
+    A single capital letter inside the question is a name and counts as a topic word ("a C function", "C++",
+    "an R error"), although one-letter words are dropped elsewhere; "A" and "I" are not names.
 
     Two repairs, both kept narrow because a wrong one misleads every ranking signal:
     - a capitalised name the library does not contain is matched to the indexed name one edit away
@@ -99,6 +104,8 @@ def query_terms(db: Database, query: str) -> QueryTerms:
     by_stem: dict[str, str] = {}
     for w in topic_words(query):
         by_stem.setdefault(stem(w), w)
+    for m in _LETTER_NAME.finditer(query):
+        by_stem.setdefault(m.group(0).lower(), m.group(0).lower())
     df_words = doc_frequencies(db, by_stem.values())
     n = chunk_count(db)
     df = {s: df_words.get(w, 0) for s, w in by_stem.items()}

@@ -16,6 +16,10 @@ import snowballstemmer
 from .query import fold, topic_words
 
 _NUMBER = re.compile(r"^\d[\d,.]*$")
+# where a camelCase identifier changes case ("eI" in "CaseInsensitive", "PRe" in "HTTPResponse"); a fixed-width
+# pattern, so the scan costs little more than a substring search
+_CASE_CHANGE = re.compile(r"[a-z][A-Z]|[A-Z]{2}[a-z]")
+_IDENT_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")  # the parts query.words splits off
 _DECADE = re.compile(r"^\d{3}0s$")
 _stemmer = snowballstemmer.stemmer("english")
 
@@ -60,30 +64,57 @@ def is_number(stem_: str) -> bool:
 
 
 class TermMatcher:
-    """Finds a query's stems in passages with one regular-expression scan per passage.
+    """Finds a query's stems in passages with regular-expression scans instead of stemming every word.
 
     Stemming every word of every candidate costs milliseconds per chunk in Python; a query has a handful of
-    stems, so we scan for words that start like one of them (C speed) and stem only those.
+    stems, so we scan for words that start like one of them (C speed) and stem only those. A second scan finds
+    camelCase identifiers and splits those that hold the start of a query stem.
     """
 
     def __init__(self, stems: Iterable[str]):
         self.stems = {s for s in stems if s}
-        prefixes = sorted({s[: max(3, len(s) - 2)] if not is_number(s) else s for s in self.stems},
+        # a one-letter name ("C", "R") must stand alone, or every word starting with that letter would be stemmed
+        prefixes = sorted({re.escape(s) + r"(?![^\W_])" if len(s) == 1
+                           else re.escape(s if is_number(s) else s[: max(3, len(s) - 2)]) for s in self.stems},
                           key=len, reverse=True)
-        self._pattern = (re.compile(r"\b(?:" + "|".join(re.escape(p) for p in prefixes) + r")[\w'’]*")
+        # A word starts after anything but a letter or digit, so "_" splits snake_case identifiers
+        # ("raise_for_status" holds "raise" and "status"), as the FTS tokenizer and `query.words` split them.
+        self._pattern = (re.compile(r"(?<![^\W_])(?:" + "|".join(prefixes) + r")[^\W_]*(?:['’][^\W_]+)?")
                          if prefixes else None)
+        # a camelCase identifier is split only if one of the stems' beginnings occurs somewhere inside it
+        self._inside = re.compile("|".join(prefixes)) if prefixes else None
 
     def hits(self, text: str) -> list[tuple[int, str]]:
         """(position, stem) of every word of `text` whose stem is one of the query's."""
         if self._pattern is None:
             return []
-        folded = fold(text).lower()
+        folded = fold(text)
+        low = folded.lower()
         out = []
-        for m in self._pattern.finditer(folded):
+        for m in self._pattern.finditer(low):
             word = m.group(0).replace("’", "'").split("'")[0]
             s = stem(word)
             if s in self.stems:
                 out.append((m.start(), s))
+        # camelCase identifiers ("CaseInsensitiveDict", "getHTTPResponse") also hold their parts
+        done = -1
+        for m in _CASE_CHANGE.finditer(folded):
+            if m.start() < done:
+                continue  # another case change of an identifier already looked at
+            a, b = m.start(), m.end()
+            while a > 0 and folded[a - 1].isalnum():
+                a -= 1
+            while b < len(folded) and folded[b].isalnum():
+                b += 1
+            done = b
+            if not self._inside.search(low, a, b):
+                continue
+            for part in _IDENT_PART.finditer(folded, a, b):
+                s = stem(part.group(0).lower())
+                if s in self.stems:
+                    out.append((part.start(), s))
+        if len(out) > 1:
+            out.sort()
         return out
 
     def per_span(self, text: str, spans: list[tuple[int, int]]) -> list[set[str]]:

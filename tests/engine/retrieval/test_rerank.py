@@ -1,0 +1,69 @@
+"""Re-ranking: the locator a chunk is matched by, and the prose/code weights."""
+from __future__ import annotations
+
+import numpy as np
+
+from engine.retrieval.hybrid import locator
+from engine.retrieval.rerank import CODE, PROSE, Candidate, rerank
+from engine.retrieval.textmatch import content_stems
+
+
+def _unit(v: list[float]) -> np.ndarray:
+    a = np.asarray(v, dtype=np.float32)
+    return a / np.linalg.norm(a)
+
+
+def test_code_locator_names_file_class_and_definition() -> None:
+    loc = locator("code", "def get_adapter", "class Session", "src/requests/sessions.py")
+    assert loc == "src/requests/sessions.py · class Session · def get_adapter"
+
+
+def test_top_level_definition_does_not_repeat_its_file() -> None:
+    # a module-level def's parent section is the file itself, titled with the same relative path
+    assert locator("code", "def merge_setting", "src/sessions.py", "src/sessions.py") == \
+        "src/sessions.py · def merge_setting"
+
+
+def test_pdf_locator_is_parent_and_section_without_document_title() -> None:
+    assert locator("pdf", "Using gctorture", "Checking memory access", "Writing R Extensions") == \
+        "Checking memory access · Using gctorture"
+    assert locator("pdf", "Chapter 1", None, "Book") == "Chapter 1"
+
+
+def _stems(q: str) -> list[str]:
+    return content_stems(q)
+
+
+def test_code_definition_named_like_the_question_wins() -> None:
+    q = "which function chooses the adapter for a url"
+    qv = _unit([1, 0, 0])
+    same = _unit([0.8, 0.6, 0])
+    named = Candidate(1, "    for prefix, adapter in self.adapters.items():\n        if url.startswith(prefix):",
+                      "code", "src/sessions.py · class Session · def get_adapter", same)
+    other = Candidate(2, "    for prefix, adapter in self.adapters.items():\n        if url.startswith(prefix):",
+                      "code", "src/sessions.py · class Session · def close", same)
+    ranked = rerank(_stems(q), qv, [other, named], {})
+    assert [cid for cid, _, _ in ranked] == [1, 2]
+    assert ranked[0][2]["title"] > ranked[1][2]["title"] == 0.0
+
+
+def test_embedding_counts_more_for_code_than_for_prose() -> None:
+    assert CODE.cosine > PROSE.cosine
+    assert PROSE.window > CODE.window
+    q = "how is the connection pool sized"
+    qv = _unit([1, 0, 0])
+    close, far = _unit([0.9, 0.1, 0]), _unit([0.2, 0.9, 0])
+    # the far chunk holds two of the question's three words, the close one none: prose keeps the word match first,
+    # code lets the much closer embedding win
+    for kind, winner in (("text", 2), ("code", 1)):
+        a = Candidate(1, "maxsize = DEFAULT_POOLSIZE", kind, "", close)
+        b = Candidate(2, "the connection pool was closed", kind, "", far)
+        assert rerank(_stems(q), qv, [a, b], {})[0][0] == winner, kind
+
+
+def test_features_are_reported() -> None:
+    c = Candidate(7, "Engines burn coal. The engine was built in 1712.", "pdf", "Steam engine", _unit([1, 0]))
+    (cid, score, parts), = rerank(_stems("when was the engine built"), _unit([1, 0]), [c], {})
+    assert cid == 7 and set(parts) == {"window", "cosine", "coverage", "title", "fused"}
+    assert parts["window"] == 1.0 and parts["title"] > 0
+    assert score > PROSE.window
