@@ -168,6 +168,10 @@ def context_line(turn: Turn) -> str:
     if mode:
         bits.append({"full": "documents read in full", "retrieved": "passages retrieved",
                      "map-reduce": "summarised section by section"}.get(str(mode), str(mode)))
+    reduce = ctx.get("reduce")
+    if reduce in ("synthesis", "joined"):
+        # Whether the model's combined answer held up against its sources, or its section notes are shown as they are.
+        bits.append("notes combined by the model" if reduce == "synthesis" else "section notes joined")
     docs = ctx.get("documents")
     if isinstance(docs, (list, tuple)) and docs:
         bits.append(f"{len(docs)} document{'s' if len(docs) != 1 else ''}")

@@ -236,7 +236,10 @@ def rope_plan(n_ctx: int, trained: int | None, mode: str) -> tuple[str, bool]:
     if mode == "auto":
         if within:
             return f"Within the trained {trained:,} tokens: no RoPE scaling.", False
-        return f"Past the trained {trained:,} tokens: YaRN scaling ×{factor:.2g} will be used.", False
+        # Scaling applies to every prompt, short ones too: small models measured broken at x4 (docs/probe.md).
+        return (f"Past the trained {trained:,} tokens: YaRN scaling ×{factor:.2g} will be used. Stretching "
+                "changes answers even for short prompts; measure it on the Effective context tab first.",
+                factor > 2)
     if mode == "none":
         if within:
             return f"Within the trained {trained:,} tokens: no RoPE scaling.", False
@@ -245,7 +248,8 @@ def rope_plan(n_ctx: int, trained: int | None, mode: str) -> tuple[str, bool]:
     label = {"linear": "Linear", "yarn": "YaRN"}.get(mode, mode)
     if within:
         return f"{label} scaling forced although {n_ctx:,} is within the trained {trained:,} tokens.", False
-    return f"{label} scaling ×{factor:.2g} past the trained {trained:,} tokens.", False
+    return (f"{label} scaling ×{factor:.2g} past the trained {trained:,} tokens; measure it on the Effective "
+            "context tab first.", factor > 2)
 
 
 def note_label(parent: QWidget | None = None) -> QLabel:

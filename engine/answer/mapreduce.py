@@ -1,10 +1,16 @@
 """Whole-document questions ("summarise", "list all …", "compare …") answered by map-reduce over sections.
 
 Map: each group of consecutive sections that fits the budget is read by the model, which notes what it says
-about the request; each note is verified against that group's sentences, so it keeps its pages. Reduce: the
-verified notes, in document order, form the answer, each sentence cited to its own quote. (The notes are
-joined rather than rewritten by the model: a rewrite by a small model loses citations more often than it
-improves the prose; with a larger model a synthesis pass is the natural next step.)
+about the request; each note is verified against that group's sentences, so it keeps its pages. The notes stream
+as "[part g of n]" pieces.
+
+Reduce: when more than one part has verified notes, one more model call reads the notes (not the sources: each
+note under its source number and page, the least relevant parts left out if they do not fit the context) and
+writes the answer, streamed after an "[answer]" header; synthesis.py verifies it against the units that
+supported the notes, so each citation still resolves to an exact quote on its page. If the synthesis loses
+support (nothing verified, a part dropped, mostly unsupported), the verified notes are joined in document order
+instead: a small model must never make the answer worse than its own notes. `context["reduce"]` records the
+path ("synthesis", "joined" or "none" when nothing was found) and `context["reduce_reason"]` why.
 """
 from __future__ import annotations
 
@@ -17,7 +23,11 @@ from ..retrieval.stats import query_terms
 from ..types import Answer, Citation, CitationEvent, DoneEvent, SourcesEvent, StreamEvent, TokenEvent
 from .evidence import rank_evidence
 from .prompts import PARTIAL_SYSTEM, NumberedSource, build_messages, format_sources, source_label, split_prompt
+from .synthesis import Note, complete_sentences, dedupe, synthesize
 from .verify import verify
+
+NOT_FOUND_TEXT = "I read the whole document but could not find anything the sources support for this request."
+SYNTHESIS_HEADER = "\n\n[answer] "
 
 
 def answer_map_reduce(ctx, question: str, plan: Plan, history, cancelled: Callable[[], bool],
@@ -31,7 +41,7 @@ def answer_map_reduce(ctx, question: str, plan: Plan, history, cancelled: Callab
     context = {**plan.describe()}
     retrieve_ms = (time.perf_counter() - t0) * 1000
     yield SourcesEvent(tuple(sources), context)
-    kept = []
+    notes: list[Note] = []
     stats = None
     prompt_tokens = completion_tokens = 0
     for g, group in enumerate(plan.groups, start=1):
@@ -50,20 +60,48 @@ def answer_map_reduce(ctx, question: str, plan: Plan, history, cancelled: Callab
                 stats = ev
                 prompt_tokens += ev.prompt_tokens
                 completion_tokens += ev.completion_tokens
+        text = complete_sentences(text, stats)
         units = rank_evidence(question, group, terms.idf, None, None, terms.match_stems())
         units.sort(key=lambda u: (numbered[u.chunk.id], u.start))
         checked = verify(text, question, units, lambda u: numbered[u.chunk.id], terms.idf, ctx.embed)
-        kept.extend(checked.kept)
+        claims = dedupe(checked.kept)
+        if claims:
+            notes.append(Note(g, claims, units))
+    map_ms = (time.perf_counter() - t0) * 1000 - retrieve_ms
+    context = dict(context)  # the SourcesEvent's copy stays as it was sent
+    joined = [c for n in notes for c in n.claims]
+    kept, reduce, reason = joined, "joined", ""
+    synthesis_ms = 0.0
+    if not joined:
+        reduce, reason = "none", "no part had a supported note"
+    elif len(notes) < 2:
+        reason = "only one part had notes"
+    else:
+        syn = yield from synthesize(ctx, question, notes, numbered, terms.idf, cancelled, SYNTHESIS_HEADER)
+        synthesis_ms = syn.ms
+        context.update(verification=syn.changes, notes_trimmed=syn.notes_trimmed)
+        if syn.stats is not None:
+            stats = syn.stats
+            prompt_tokens += syn.stats.prompt_tokens
+            completion_tokens += syn.stats.completion_tokens
+        if syn.kept is not None:
+            kept, reduce = syn.kept, "synthesis"
+        else:
+            reason = syn.reason
+    context["reduce"] = reduce
+    if reason:
+        context["reduce_reason"] = reason
     citations: list[Citation] = []
     if kept:
         answer_text = _compose(kept, citations, numbered)
         abstained = False
     else:
-        answer_text = "I read the whole document but could not find anything the sources support for this request."
+        answer_text = NOT_FOUND_TEXT
         abstained = True
     for c in citations:
         yield CitationEvent(c)
     timings = _timings(t0, retrieve_ms, stats)
-    timings.update(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+    timings.update(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, map_ms=round(map_ms, 1),
+                   synthesis_ms=round(synthesis_ms, 1))
     yield DoneEvent(Answer(question, answer_text, abstained, citations, sources, timings,
                            _settings_out(ctx, plan.budget), context))

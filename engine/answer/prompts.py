@@ -20,8 +20,11 @@ PARTIAL_SYSTEM = ("You read one part of a longer document and note what it says 
                   "Write at most three short sentences, each followed by the number of its source in brackets. "
                   "If this part says nothing relevant, reply exactly: \"Nothing relevant.\"")
 
-SYNTHESIS_SYSTEM = ("You combine notes taken from different parts of a document into one answer. Keep the source "
-                    "numbers in brackets after each sentence. Answer in at most six short sentences.")
+# The reduce step of map-reduce answers reads numbered notes (verified sentences), not sources.
+SYNTHESIS_SYSTEM = ("You answer the user's request about a document from numbered notes taken while reading it. "
+                    "Combine the notes into one answer of at most six short sentences, using only what the notes "
+                    "say and keeping something from each part. After each sentence put the number of the note it "
+                    "comes from in brackets, like [2].")
 
 NOT_FOUND_MARKERS = ("the sources do not say", "nothing relevant", "do not contain", "does not contain",
                      "not mentioned", "no information", "cannot answer", "can't answer", "not provided")

@@ -104,6 +104,9 @@ def test_context_length_shows_the_trained_context_and_the_rope_mode(qtbot, dialo
     assert dialog.ctx_editor.slider.trained == 8192
     dialog.editors["llm.n_ctx"].widget.set_value(32768)
     assert "YaRN scaling ×4" in dialog.rope_note.text()
+    assert "measure it" in dialog.rope_note.text() and dialog.rope_note.property("warning") is True
+    dialog.editors["llm.n_ctx"].widget.set_value(16384)
+    assert "YaRN scaling ×2" in dialog.rope_note.text() and dialog.rope_note.property("warning") is False
     dialog.editors["llm.rope_mode"].set_value("none")
     assert dialog.rope_note.property("warning") is True
     dialog.editors["llm.n_ctx"].widget.set_value(4096)

@@ -41,3 +41,10 @@ def test_context_line_reads_the_engine_context_and_timings():
     t = Turn(question="q", context={"mode": "retrieved", "context_tokens": 2341, "budget": 3072},
              timings={"cache_hit": False, "total_ms": 4200})
     assert context_line(t) == "Read 2,341 of 3,072 tokens · passages retrieved · no cache hit · 4.2 s"
+
+
+def test_context_line_says_how_a_map_reduce_answer_was_reduced():
+    t = Turn(question="q", context={"mode": "map-reduce", "reduce": "joined"}, timings={})
+    assert context_line(t) == "summarised section by section · section notes joined"
+    t = Turn(question="q", context={"mode": "map-reduce", "reduce": "synthesis"}, timings={})
+    assert "notes combined by the model" in context_line(t)
