@@ -1,7 +1,6 @@
-"""Fixtures for the app's tests: offscreen Qt, a temporary library per test, generated PDFs, one shared embedder.
+"""Fixtures for the app's tests: offscreen Qt, a temporary library per test, generated PDFs.
 
-The embedder is the real packaged one, loaded once per session (a few seconds) and handed to each test's engine
-through the facade's `embedder=` parameter.
+The shared real embedder (`embedder`) comes from tests/conftest.py.
 """
 from __future__ import annotations
 
@@ -9,7 +8,6 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before Qt is imported anywhere
 
-from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -23,26 +21,6 @@ def _qt_test_mode() -> None:
     from app.qt import QStandardPaths
 
     QStandardPaths.setTestModeEnabled(True)
-
-
-class SharedEmbedder:
-    """The real embedder, shared across tests; engines "close" it without unloading it."""
-
-    def __init__(self, inner):
-        self._inner = inner
-
-    def __getattr__(self, name):
-        return getattr(self._inner, name)
-
-    def close(self) -> None:
-        pass
-
-
-@pytest.fixture(scope="session")
-def embedder(tmp_path_factory) -> Iterator[SharedEmbedder]:
-    eng = Engine.open(tmp_path_factory.mktemp("embedder-library"))
-    yield SharedEmbedder(eng.embedder)
-    eng.close()
 
 
 def make_pdf(path: Path, pages: list[list[str]]) -> Path:

@@ -67,21 +67,8 @@ def server(tmp_path_factory):
             proc.wait()
 
 
-class SharedEmbedder:
-    """The real embedder shared by the module's engines; an engine's close() leaves it loaded."""
-
-    def __init__(self, inner):
-        self._inner = inner
-
-    def __getattr__(self, name):
-        return getattr(self._inner, name)
-
-    def close(self) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
-def library(tmp_path_factory):
+def library(tmp_path_factory, embedder):
     """A library with one three-page PDF whose second page holds FACT; yields (library, pdf, embedder)."""
     folder = tmp_path_factory.mktemp("remote")
     pdf = folder / "lighthouses.pdf"
@@ -91,12 +78,10 @@ def library(tmp_path_factory):
     b.new_page().paragraph("Harbour fees and ferry timetables. " + filler("fees", 25))
     b.save(pdf)
     lib = folder / "lib"
-    with Engine.open(folder / "embedder-library") as owner:
-        embedder = SharedEmbedder(owner.embedder)
-        with Engine.open(lib, embedder=embedder) as eng:
-            rep = eng.ingest([pdf])
-        assert rep.ok, rep.to_json()
-        yield lib, pdf, embedder
+    with Engine.open(lib, embedder=embedder) as eng:
+        rep = eng.ingest([pdf])
+    assert rep.ok, rep.to_json()
+    yield lib, pdf, embedder
 
 
 # --------------------------------------------------------------------------- the chat serialisation
