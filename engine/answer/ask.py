@@ -23,6 +23,7 @@ from ..settings import LlmSettings
 from ..store.db import Database
 from ..types import Answer, Citation, CitationEvent, DoneEvent, Source, SourcesEvent, StreamEvent, TokenEvent
 from .evidence import W_DENSE, Evidence, rank_evidence
+from .generation import stream_text
 from .prompts import SYSTEM, NumberedSource, build_messages, format_sources, source_label, split_prompt
 from .quotes import to_citation
 from .verify import verify
@@ -100,14 +101,7 @@ def ask_stream(ctx: AskContext, question: str, doc_ids: Sequence[int] | None, *,
         return
 
     prefix, suffix = _prompt(ctx, passages, question, history)
-    text, stats = "", None
-    for ev in ctx.llm.generate(prefix, suffix, max_tokens=st.max_answer_tokens, temperature=st.temperature,
-                               cancel=cancelled, seed=st.seed):
-        if hasattr(ev, "text"):
-            text += ev.text
-            yield TokenEvent(ev.text)
-        else:
-            stats = ev
+    text, stats = yield from stream_text(ctx.llm, prefix, suffix, st, cancelled)
     check(cancelled)
     in_order = sorted(units, key=lambda u: (numbered.get(u.chunk.id, 0), u.start))
     checked = verify(text, question, in_order, lambda u: numbered.get(u.chunk.id, 0), terms.idf, ctx.embed)

@@ -22,6 +22,7 @@ from ..retrieval.planner import Plan
 from ..retrieval.stats import query_terms
 from ..types import Answer, Citation, CitationEvent, DoneEvent, SourcesEvent, StreamEvent, TokenEvent
 from .evidence import rank_evidence
+from .generation import stream_text
 from .prompts import PARTIAL_SYSTEM, NumberedSource, build_messages, format_sources, source_label, split_prompt
 from .synthesis import Note, complete_sentences, dedupe, synthesize
 from .verify import verify
@@ -49,17 +50,13 @@ def answer_map_reduce(ctx, question: str, plan: Plan, history, cancelled: Callab
         local = [NumberedSource(numbered[c.id], source_label(c.path, c.page, _lines(c)), c.text) for c in group]
         messages, tail = build_messages(PARTIAL_SYSTEM, format_sources(local), question)
         prefix, suffix = split_prompt(ctx.llm.render_chat, messages, tail)
-        text = ""
         yield TokenEvent(f"\n[part {g} of {len(plan.groups)}] ")
-        for ev in ctx.llm.generate(prefix, suffix, max_tokens=min(160, st.max_answer_tokens),
-                                   temperature=st.temperature, cancel=cancelled, seed=st.seed):
-            if hasattr(ev, "text"):
-                text += ev.text
-                yield TokenEvent(ev.text)
-            else:
-                stats = ev
-                prompt_tokens += ev.prompt_tokens
-                completion_tokens += ev.completion_tokens
+        text, part = yield from stream_text(ctx.llm, prefix, suffix, st, cancelled,
+                                            max_tokens=min(160, st.max_answer_tokens))
+        if part is not None:
+            stats = part
+            prompt_tokens += part.prompt_tokens
+            completion_tokens += part.completion_tokens
         text = complete_sentences(text, stats)
         units = rank_evidence(question, group, terms.idf, None, None, terms.match_stems())
         units.sort(key=lambda u: (numbered[u.chunk.id], u.start))

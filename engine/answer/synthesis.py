@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from ..cancel import check
 from ..types import StreamEvent, TokenEvent
 from .evidence import Evidence
+from .generation import stream_text
 from .prompts import SYNTHESIS_SYSTEM, split_prompt
 from .verify import Claim, verify
 
@@ -180,14 +181,7 @@ def synthesize(ctx, question: str, notes: list[Note], number_of: Mapping[int, in
         return result
     check(cancelled)
     yield TokenEvent(header)
-    text = ""
-    for ev in ctx.llm.generate(prefix, suffix, max_tokens=st.max_answer_tokens, temperature=st.temperature,
-                               cancel=cancelled, seed=st.seed):
-        if hasattr(ev, "text"):
-            text += ev.text
-            yield TokenEvent(ev.text)
-        else:
-            result.stats = ev
+    text, result.stats = yield from stream_text(ctx.llm, prefix, suffix, st, cancelled)
     check(cancelled)
     text = complete_sentences(text, result.stats)
     units, part_of = support_units(used)
