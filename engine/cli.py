@@ -136,7 +136,7 @@ def cmd_settings(args) -> int:
     if args.name:
         value = st.get(args.name) if "." in args.name else None
         if value is None and "." not in args.name:
-            raise CliError(f"Name a setting as group.name, e.g. llm.n_ctx; see `lectern settings`.")
+            raise CliError("Name a setting as group.name, e.g. llm.n_ctx; see `lectern settings`.")
         _print_json({args.name: value}) if args.json else print(value)
         return 0
     if args.json:

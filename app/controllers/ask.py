@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from engine import (Answer, Citation, CitationEvent, DoneEvent, Engine, EngineError, SourcesEvent, TokenEvent)
+from engine import (Answer, Citation, CitationEvent, DoneEvent, Engine, EngineError, Source, SourcesEvent, TokenEvent)
 
 from ..qt import QObject, Signal
 from ..workers import Tasks, Worker

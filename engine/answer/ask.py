@@ -16,7 +16,7 @@ import numpy as np
 
 from ..cancel import check
 from ..errors import ContextTooLargeError
-from ..retrieval.planner import ContextPlanner, Plan
+from ..retrieval.planner import ContextPlanner
 from ..retrieval.sources import ChunkRow, to_source
 from ..retrieval.stats import query_terms
 from ..settings import LlmSettings

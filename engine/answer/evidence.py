@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..ingest.chunking import sentence_bounds
+from ..retrieval.answertype import answer_type, offers
 from ..retrieval.sources import ChunkRow
 from ..retrieval.textmatch import content_stems, weighted_overlap
-from .answertype import answer_type, offers
 
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")
 

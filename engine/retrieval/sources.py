@@ -1,7 +1,8 @@
 """Turning ranked chunk ids into `Source`s a reader can open: path, page, line range, rectangles.
 
 A chunk that crosses a page break keeps boxes on both pages; the page a source names is the one holding most of
-the query's words (ties: the page with more of the chunk's text), so a citation opens where the match is.
+the query's words (ties: the page where a sentence with those words offers the kind of answer asked for, then the
+page with more of the chunk's text), so a citation opens where the match is.
 """
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, text
 
+from ..ingest.chunking import sentence_bounds
 from ..store.db import Database
 from ..types import Rect, Source
+from .answertype import answer_type, offers
 from .hybrid import Ranked
 from .query import terms, words
 
@@ -90,17 +93,30 @@ def best_page(chunk: ChunkRow, query: str) -> int | None:
     if chunk.page is None or chunk.page_end in (None, chunk.page) or not chunk.boxes:
         return chunk.page
     wanted = set(terms(query))
-    best, best_key = chunk.page, (-1, -1)
+    kind = answer_type(query)
+    best, best_key = chunk.page, (-1, False, -1)
     for page in range(chunk.page, (chunk.page_end or chunk.page) + 1):
         spans = chunk.boxes_on(page)
         if not spans:
             continue
         page_text = " ".join(chunk.text[s:e] for s, e, _ in spans)
         hits = len(wanted & {w for w in words(page_text)}) if wanted else 0
-        key = (hits, len(page_text))
+        key = (hits, _offers_near_match(page_text, wanted, kind, query), len(page_text))
         if key > best_key:
             best, best_key = page, key
     return best
+
+
+def _offers_near_match(page_text: str, wanted: set[str], kind: str, query: str) -> bool:
+    """Does a sentence (part) on this page both share a word with the query and offer the kind of answer it asks
+    for ("when" → a date)? Breaks ties between pages that hold equally many of the query's words."""
+    if kind == "other" or not wanted:
+        return False
+    for a, b in sentence_bounds(page_text):
+        sentence = page_text[a:b]
+        if wanted & set(words(sentence)) and offers(sentence, kind, query):
+            return True
+    return False
 
 
 def to_source(chunk: ChunkRow, rank: int, score: float, query: str) -> Source:

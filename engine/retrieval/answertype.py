@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..retrieval.query import fold
+from .query import fold
 
 _TYPES = [
     ("number", re.compile(r"\b(how (many|much|long|far|old|large|big|tall|high|fast|often)|what (percentage|"
