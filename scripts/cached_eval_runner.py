@@ -33,9 +33,11 @@ class ReplayingLlm:
         self.hits = self.misses = 0
         if cache_file.exists():
             for line in cache_file.read_text(encoding="utf-8").splitlines():
-                if line.strip():
+                try:
                     row = json.loads(line)
-                    self.store[row["key"]] = row
+                except ValueError:
+                    continue  # a line another run is still writing
+                self.store[row["key"]] = row
 
     def __getattr__(self, name):
         return getattr(self.real, name)

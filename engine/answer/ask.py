@@ -26,12 +26,15 @@ from .evidence import W_DENSE, Evidence, rank_evidence
 from .generation import stream_text
 from .prompts import SYSTEM, NumberedSource, build_messages, format_sources, source_label, split_prompt
 from .quotes import to_citation
-from .verify import verify
+from .synthesis import complete_sentences, dedupe
+from .verify import Claim, verify
 
 # Abstain when the best evidence scores below this (evidence.py's scale). Set on the development set so that 5% of
 # answerable questions are refused: it catches questions the library is not about, but not SQuAD 2.0's
 # adversarial unanswerable questions, whose best evidence scores like real answers (see docs/answers.md).
 ABSTAIN_BELOW = 1.45
+# A kept claim must rest on evidence scoring at least this share of the best evidence's score (see focus()).
+FOCUS_SHARE = 0.8
 # Evidence units embedded for the dense part of evidence ranking (the lexically best ones).
 DENSE_UNITS = 48
 ABSTAIN_TEXT = ("I could not find an answer to this in your library. The closest passages are listed below; "
@@ -104,16 +107,19 @@ def ask_stream(ctx: AskContext, question: str, doc_ids: Sequence[int] | None, *,
     text, stats = yield from stream_text(ctx.llm, prefix, suffix, st, cancelled)
     check(cancelled)
     in_order = sorted(units, key=lambda u: (numbered.get(u.chunk.id, 0), u.start))
-    checked = verify(text, question, in_order, lambda u: numbered.get(u.chunk.id, 0), terms.idf, ctx.embed)
+    checked = verify(complete_sentences(text, stats), question, in_order, lambda u: numbered.get(u.chunk.id, 0),
+                     terms.idf, ctx.embed)
+    kept = focus(dedupe(checked.kept), best)
+    checked.changes["off_topic"] = len(checked.kept) - len(kept)
     citations: list[Citation] = []
-    if checked.kept:
-        answer_text = _compose(checked.kept, citations, numbered)
+    if kept:
+        answer_text = _compose(kept, citations, numbered, question)
     elif checked.said_not_found and best.score < ABSTAIN_BELOW * 1.1:
         yield from _abstain(question, sources, t0, retrieve_ms, context, settings_out, units, stats)
         return
     else:
         # Nothing the model wrote is supported: quote the best evidence rather than pass on an invention.
-        citations.append(to_citation(1, best, numbered.get(best.chunk.id, 0)))
+        citations.append(to_citation(1, best, numbered.get(best.chunk.id, 0), question))
         answer_text = f"The most relevant passage says: “{citations[0].quote}” [1]"
         context["extractive"] = True
     context["verification"] = checked.changes
@@ -123,6 +129,18 @@ def ask_stream(ctx: AskContext, question: str, doc_ids: Sequence[int] | None, *,
     yield DoneEvent(Answer(question, answer_text, False, citations, sources, timings, settings_out, context))
 
 
+def focus(claims: list[Claim], best: Evidence) -> list[Claim]:
+    """The claims that answer the question, the best-evidenced first.
+
+    A verified claim is true to its source, but a small model also writes true sentences beside the point; a
+    claim whose evidence scores under FOCUS_SHARE of the best evidence for the question is left out. The claim
+    whose evidence matches the question best leads, so citation [1] is the passage most likely to hold the answer.
+    """
+    floor = FOCUS_SHARE * best.score
+    on_topic = [c for c in claims if c.evidence is not None and c.evidence.score >= floor]
+    return sorted(on_topic, key=lambda c: -c.evidence.score)
+
+
 def _add_dense(ctx: AskContext, question: str, units: list[Evidence]) -> None:
     vecs = ctx.embed([question] + [u.text for u in units])
     for u, s in zip(units, vecs[1:] @ vecs[0]):
@@ -130,7 +148,7 @@ def _add_dense(ctx: AskContext, question: str, units: list[Evidence]) -> None:
         u.score += W_DENSE * max(u.dense, 0.0)
 
 
-def _compose(claims, citations: list[Citation], numbered: dict[int, int]) -> str:
+def _compose(claims, citations: list[Citation], numbered: dict[int, int], question: str | None = None) -> str:
     """The kept sentences, each followed by the marker of its (deduplicated) citation."""
     ids: dict[tuple[int, int, int], int] = {}
     parts = []
@@ -139,7 +157,7 @@ def _compose(claims, citations: list[Citation], numbered: dict[int, int]) -> str
         key = (ev.chunk.id, ev.start, ev.end)
         if key not in ids:
             ids[key] = len(ids) + 1
-            citations.append(to_citation(ids[key], ev, numbered.get(ev.chunk.id, 0)))
+            citations.append(to_citation(ids[key], ev, numbered.get(ev.chunk.id, 0), question))
         text = claim.text.rstrip()
         end = text[-1] if text and text[-1] in ".!?" else ""
         body = text[:-1] if end else text

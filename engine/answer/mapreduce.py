@@ -90,7 +90,7 @@ def answer_map_reduce(ctx, question: str, plan: Plan, history, cancelled: Callab
         context["reduce_reason"] = reason
     citations: list[Citation] = []
     if kept:
-        answer_text = _compose(kept, citations, numbered)
+        answer_text = _compose(kept, citations, numbered, question)
         abstained = False
     else:
         answer_text = NOT_FOUND_TEXT

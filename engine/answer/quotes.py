@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 
+from ..retrieval.textmatch import content_stems
 from ..types import Citation, Rect
 from .evidence import Evidence
 
@@ -58,18 +59,35 @@ def _exact_rects(path: str, page: int, part: str) -> list[Rect]:
         return []
 
 
-def to_citation(number: int, ev: Evidence, source_rank: int = 0) -> Citation:
+def quote_page(ev: Evidence, question: str | None = None) -> int | None:
+    """The page a quote that runs over a page break opens at: the page whose part of it holds more of the
+    question's words (the reader's own words locate the answer), then the one holding more of its characters,
+    then the first."""
+    chunk = ev.chunk
+    parts: dict[int, list[str]] = {}
+    for p, s, e, _ in chunk.boxes:
+        a, b = max(s, ev.start), min(e, ev.end)
+        if b > a:
+            parts.setdefault(p, []).append(chunk.text[a:b])
+    if not parts:
+        return chunk.page
+    wanted = set(content_stems(question)) if question else set()
+    first = min(parts)
+
+    def key(page: int) -> tuple[int, int, bool]:
+        text = " ".join(parts[page])
+        return len(wanted & set(content_stems(text))), len(text), page == first
+
+    return max(parts, key=key)
+
+
+def to_citation(number: int, ev: Evidence, source_rank: int = 0, question: str | None = None) -> Citation:
     """A citation for one evidence unit: exact quote, page and rects (PDF) or line range (code/text)."""
     quote = " ".join(ev.text.split())
     if ev.chunk.kind == "pdf":
         locs = pdf_locations(ev)
         if locs:
-            counts: dict[int, int] = {}
-            for p, _ in locs:
-                counts[p] = counts.get(p, 0) + 1
-            # the page a citation opens is where the quote starts, unless most of it is on the next page
-            first = locs[0][0]
-            page = max(counts, key=lambda p: (counts[p], p == first))
+            page = quote_page(ev, question)
             rects = tuple(r for p, r in locs if p == page)
         else:
             page, rects = ev.chunk.page, ()

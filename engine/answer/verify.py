@@ -1,7 +1,8 @@
 """Citation verification: every sentence of a generated answer is checked against the sources' sentences.
 
 A sentence is supported by a source unit when the facts it adds to the question (its words that are not the
-question's, numbers above all) occur in that unit or its neighbouring sentence, and the two are close in meaning.
+question's) occur in that unit or its neighbouring sentence, and the two are close in meaning; a number or a name
+it adds must be there.
 A citation the model emitted is kept only if its source supports the sentence; otherwise it is moved to the
 source that does, or dropped. A supported sentence without a citation gets one. Sentences nothing supports are
 removed from the answer (a small model invents fluently); if none is left, the caller falls back to quoting the
@@ -20,6 +21,8 @@ from ..retrieval.textmatch import content_stems, is_number, weighted_overlap
 from .evidence import Evidence
 from .prompts import says_not_found
 
+# A capitalised word that does not start the sentence (nor follow a sentence end inside it).
+_NAME = re.compile(r"(?<![.!?:\"“]\s)(?<!^)(?<!^[\"“])\b[A-Z][a-z]+")
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 
 # Support = W_NEW × share of the sentence's new facts found + W_ALL × share of all its words + W_COS × cosine.
@@ -62,10 +65,10 @@ def split_claims(answer: str) -> list[Claim]:
 
 
 def support(claim_stems: set[str], new_stems: set[str], unit_stems: set[str], cos: float,
-            idf: Mapping[str, float]) -> float:
-    numbers = {s for s in new_stems if is_number(s)}
-    if numbers and not numbers <= unit_stems:
-        return 0.0  # a number the source does not contain is never supported
+            idf: Mapping[str, float], names: set[str] = frozenset()) -> float:
+    required = {s for s in new_stems if is_number(s)} | (names & new_stems)
+    if required and not required <= unit_stems:
+        return 0.0  # a number or a name the source does not contain is never supported
     new = weighted_overlap(new_stems, unit_stems, idf) if new_stems else 0.0
     every = weighted_overlap(claim_stems, unit_stems, idf)
     return W_NEW * new + W_ALL * every + W_COS * max(cos, 0.0)
@@ -101,9 +104,11 @@ def verify(answer: str, question: str, units: Sequence[Evidence], source_of: Cal
         new = stems - q
         if not new:
             continue  # restating the question is not an answer
+        names = name_stems(claim.text)
         # a unit that holds the facts itself beats one whose neighbour does (the quote must show them)
-        scores = [max(support(stems, new, own[j], float(cos[i, j]), idf),
-                      0.9 * support(stems, new, window[j], float(cos[i, j]), idf)) for j in range(len(units))]
+        scores = [max(support(stems, new, own[j], float(cos[i, j]), idf, names),
+                      0.9 * support(stems, new, window[j], float(cos[i, j]), idf, names))
+                  for j in range(len(units))]
         best = int(np.argmax(scores))
         claim.support = scores[best]
         if claim.support < SUPPORT_THRESHOLD:
@@ -121,6 +126,12 @@ def verify(answer: str, question: str, units: Sequence[Evidence], source_of: Cal
             out.changes["fixed" if claim.cited else "added"] += 1
         out.kept.append(claim)
     return out
+
+
+def name_stems(sentence: str) -> set[str]:
+    """Stems of the capitalised names inside a sentence (not its first word): "the Sydney Cricket Ground" in an
+    answer about the Melbourne one is a different fact, however many other words the two sentences share."""
+    return {s for m in _NAME.finditer(sentence) for s in content_stems(m.group(0))}
 
 
 def _windows(units: Sequence[Evidence]) -> list[set[str]]:

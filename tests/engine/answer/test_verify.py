@@ -1,0 +1,48 @@
+"""Verification and focus of a generated answer, on hand-made passages, with the real packaged embedder."""
+from __future__ import annotations
+
+from engine.answer.ask import focus
+from engine.answer.evidence import rank_evidence
+from engine.answer.verify import name_stems, verify
+from engine.retrieval.sources import ChunkRow
+
+STADIUMS = ("The Melbourne Cricket Ground is the largest stadium in Australia. "
+            "It hosted the 1956 Summer Olympics.")
+TRAMS = ("Melbourne has the largest tram network in the world, with 250 kilometres of double track. "
+         "The Sydney Opera House stands on Bennelong Point.")
+
+
+def _chunk(cid: int, text: str, page: int) -> ChunkRow:
+    return ChunkRow(id=cid, document_id=1, section_id=cid, ordinal=cid, text=text, page=page, page_end=page,
+                    line_start=None, line_end=None, boxes=((page, 0, len(text), (72.0, 90.0, 540.0, 102.0)),),
+                    path="/x/australia.pdf", kind="pdf", section_title="", n_tokens=40)
+
+
+def _verify(answer: str, question: str, embedder):
+    passages = [_chunk(1, STADIUMS, 4), _chunk(2, TRAMS, 9)]
+    units = rank_evidence(question, passages, {}, embedder.embed, [1.0, 0.5])
+    return verify(answer, question, units, lambda u: u.chunk.id, {}, embedder.embed), units
+
+
+def test_names_inside_a_sentence_are_found() -> None:
+    assert name_stems("The largest stadium is the Sydney Cricket Ground.") >= {"sydney", "cricket", "ground"}
+    assert "the" not in name_stems("The largest stadium is the Sydney Cricket Ground.")
+
+
+def test_a_name_the_source_does_not_contain_is_not_supported(embedder) -> None:
+    q = "What is the largest stadium in Australia?"
+    wrong, _ = _verify("The largest stadium in Australia is the Sydney Cricket Ground [1].", q, embedder)
+    assert wrong.kept == []
+    assert wrong.claims[0].support == 0.0  # close in meaning and in words, but the wrong ground
+    right, _ = _verify("The largest stadium in Australia is the Melbourne Cricket Ground [1].", q, embedder)
+    assert len(right.kept) == 1
+    assert right.kept[0].evidence.text.startswith("The Melbourne Cricket Ground")
+
+
+def test_focus_drops_claims_beside_the_point_and_leads_with_the_best_evidence(embedder) -> None:
+    q = "What is the largest stadium in Australia?"
+    checked, units = _verify("Melbourne has 250 kilometres of double tram track [2]. "
+                             "The Melbourne Cricket Ground is the largest stadium in Australia [1].", q, embedder)
+    assert len(checked.kept) == 2  # both are true to their sources
+    kept = focus(checked.kept, units[0])
+    assert [c.evidence.chunk.id for c in kept] == [1]  # the tram fact does not answer the question
