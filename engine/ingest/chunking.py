@@ -36,6 +36,12 @@ _WORD = re.compile(r"\S+")
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and a likely sentence
 # start. Abbreviations like "e.g. the" stay joined because a lower-case word follows.
 _SENTENCE_END = re.compile(r"[.!?]['\")\]]*(?=\s+[\"'(\[]?[A-Z0-9])")
+# Words whose full stop does not end a sentence before a capital: titles, "St. Louis", "Fig. 3", "Jan. 1900", and
+# initials ("U.S.", "J."), checked by _ends_with_abbreviation.
+_ABBREVIATIONS = frozenset("mr mrs ms dr prof st mt ft jr sr rev gen col capt lt sgt gov sen rep pres vs etc al "
+                           "fig figs eq eqs vol vols ch pp inc ltd corp dept univ approx ca "
+                           "jan feb mar apr jun jul aug sep sept oct nov dec".split())
+_INITIALS = re.compile(r"^(?:[A-Z]\.)+$")
 
 
 class Span(NamedTuple):
@@ -237,10 +243,21 @@ def sentence_bounds(text: str) -> list[tuple[int, int]]:
     out = []
     pos = 0
     for m in _SENTENCE_END.finditer(text):
+        if text[m.start()] == "." and _ends_with_abbreviation(text, m.start()):
+            continue  # "the U.S. Government", "Dr. Smith", "J. S. Bach": the sentence goes on
         _append_trimmed(out, text, pos, m.end())
         pos = m.end()
     _append_trimmed(out, text, pos, len(text))
     return out
+
+
+def _ends_with_abbreviation(text: str, dot: int) -> bool:
+    """Is the word that ends at `text[dot]` (a full stop) an abbreviation or an initial rather than a sentence end?"""
+    start = dot
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    word = text[start:dot + 1].lstrip("\"'([")
+    return bool(_INITIALS.match(word)) or word[:-1].lower() in _ABBREVIATIONS
 
 
 def _append_trimmed(out: list[tuple[int, int]], text: str, a: int, b: int) -> None:

@@ -143,3 +143,11 @@ def test_sentence_bounds():
     text = "Hello there. This is e.g. a test of 3.14 things!  \"Quoted\" works? yes it does"
     got = [text[a:b] for a, b in sentence_bounds(text)]
     assert got == ["Hello there.", "This is e.g. a test of 3.14 things!", "\"Quoted\" works? yes it does"]
+
+
+def test_abbreviations_and_initials_do_not_end_a_sentence():
+    text = ("Medicine reached Iraq without the permission of the U.S. Government, openly. Dr. Smith met J. S. Bach "
+            "in St. Louis (see Fig. 3). He left in Jan. 1900. The end.")
+    got = [text[a:b] for a, b in sentence_bounds(text)]
+    assert got == ["Medicine reached Iraq without the permission of the U.S. Government, openly.",
+                   "Dr. Smith met J. S. Bach in St. Louis (see Fig. 3).", "He left in Jan. 1900.", "The end."]
