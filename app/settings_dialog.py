@@ -22,7 +22,7 @@ TABS = (
     ("Model && context", ["llm.backend", "llm.model_path", "llm.base_url", "llm.api_key", "llm.remote_model",
                          "llm.request_timeout", "llm.n_ctx", "llm.rope_mode", "llm.rope_freq_base", "llm.type_k",
                          "llm.type_v", "llm.flash_attn", "llm.budget", "llm.n_gpu_layers", "llm.n_threads"]),
-    ("Answering", ["llm.max_answer_tokens", "llm.temperature", "llm.seed", "llm.history_turns",
+    ("Answering", ["llm.max_answer_tokens", "llm.temperature", "llm.seed", "llm.abstain", "llm.history_turns",
                    "llm.memory_cache_entries", "llm.disk_cache_mb", "llm.effective_context"]),
     ("Search", ["retrieval."]),
     ("Indexing", ["ingest.", "embedder."]),

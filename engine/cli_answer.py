@@ -3,7 +3,7 @@
     lectern [--library DIR] ask "QUESTION" [--doc PATH]... [--json] [--model PATH] [--n-ctx N]
             [--rope auto|none|linear|yarn] [--kv-type f16|q8_0|q4_0] [--budget TOKENS] [--gpu-layers N]
             [--threads N] [--follow-up] [--backend llama|openai] [--base-url URL] [--api-key KEY]
-            [--remote-model NAME] [--timeout S]
+            [--remote-model NAME] [--timeout S] [--abstain rarely|balanced|strict]
 
 Flags override the library's settings for this call only (`lectern settings NAME VALUE` persists them).
 A follow-up continues the library's last conversation, stored in conversations.json as the app does.
@@ -14,7 +14,7 @@ import json
 import sys
 import threading
 
-from .settings import BACKENDS, KV_TYPES, ROPE_MODES
+from .settings import ABSTAIN_LEVELS, BACKENDS, KV_TYPES, ROPE_MODES
 
 
 def register(sub) -> None:
@@ -30,6 +30,8 @@ def register(sub) -> None:
     s.add_argument("--gpu-layers", type=int, metavar="N", help="layers to offload to the GPU (-1: all)")
     s.add_argument("--threads", type=int, metavar="N", help="CPU threads for inference")
     s.add_argument("--follow-up", action="store_true", help="continue the last conversation (carries its history)")
+    s.add_argument("--abstain", choices=ABSTAIN_LEVELS,
+                   help="how readily to answer \"not found\" instead of quoting weak evidence (setting llm.abstain)")
     s.add_argument("--backend", choices=BACKENDS,
                    help="llama: the GGUF in this process; openai: an OpenAI-compatible server (--base-url)")
     s.add_argument("--base-url", metavar="URL", help="the server's API, e.g. http://127.0.0.1:8080/v1")
@@ -48,7 +50,7 @@ def _overrides(args) -> dict[str, object]:
              "llm.type_k": args.kv_type, "llm.type_v": args.kv_type, "llm.budget": args.budget,
              "llm.n_gpu_layers": args.gpu_layers, "llm.n_threads": args.threads, "llm.backend": args.backend,
              "llm.base_url": args.base_url, "llm.api_key": args.api_key, "llm.remote_model": args.remote_model,
-             "llm.request_timeout": args.timeout}
+             "llm.request_timeout": args.timeout, "llm.abstain": args.abstain}
     return {k: v for k, v in pairs.items() if v is not None}
 
 

@@ -9,6 +9,7 @@ import pymupdf as fitz
 import pytest
 
 from engine import Engine, Settings
+from engine.answer.ask import ABSTAIN_BELOW
 from engine.types import CitationEvent, DoneEvent, SourcesEvent, TokenEvent
 from tests.engine.ingest.pdfgen import PdfBuilder, filler
 
@@ -95,3 +96,20 @@ def test_cli_ask_json_contract(library):
     assert {"retrieve_ms", "first_token_ms", "total_ms", "prompt_tokens", "completion_tokens",
             "cache_hit"} <= set(data["timings"])
     assert data["citations"] and data["citations"][0]["page"] == 2
+
+
+def test_strict_abstention_refuses_what_rarely_answers(library):
+    lib, _ = library
+    question = "What did Mara Okafor study at university?"  # the document names her, not her studies
+    answers = {}
+    for level in ("rarely", "strict"):
+        settings = Settings.load(lib)
+        settings.llm.abstain = level
+        with Engine.open(lib, settings=settings) as eng:
+            answers[level] = eng.ask(question)
+    strict, rarely = answers["strict"], answers["rarely"]
+    # weak but not absent evidence: between the two thresholds
+    assert ABSTAIN_BELOW["rarely"] <= strict.context["best_evidence"] < ABSTAIN_BELOW["strict"]
+    assert strict.abstained and strict.citations == [] and strict.sources
+    assert not rarely.abstained
+    assert rarely.context["best_evidence"] == strict.context["best_evidence"]
