@@ -123,7 +123,7 @@ class LlmSettings:
                                 "caps the default budget. 0 means not measured.", minimum=0)
     history_turns: int = _f(3, "Follow-up history", "Earlier question/answer pairs carried into a follow-up.",
                             minimum=0)
-    abstain: str = _f("rarely", "Say \"not found\" when evidence is weak",
+    abstain: str = _f("rarely", "Refuse when evidence is weak",
                       "How readily an answer is refused instead of quoting weak evidence. On the development set "
                       "(docs/answers.md): rarely refuses 3% of answerable questions and catches almost no trick "
                       "questions; balanced 10% and 17%; strict 13% and 38%, with fewer wrong citations.",
