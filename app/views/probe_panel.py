@@ -37,6 +37,7 @@ class ProbePanel(QWidget):
         self.controller = controller
         self._current = current
         self.result = None
+        self._cancelled = False  # the last run was cancelled: its message stays over the partial result
 
         intro = QLabel(INTRO)
         intro.setWordWrap(True)
@@ -104,6 +105,7 @@ class ProbePanel(QWidget):
         except SettingsError as exc:
             self._say(str(exc), error=True)
             return
+        self._cancelled = False
         self._say("Loading the model…")
         self.bar.setRange(0, 0)
         self.bar.show()
@@ -142,10 +144,14 @@ class ProbePanel(QWidget):
             self.use_button.hide()
             self.heatmap.clear()
         else:
-            self._say(f"Measured on {result.created[:10]}." if result.created else "")
+            if result.complete:
+                self._say(f"Measured on {result.created[:10]}." if result.created else "")
+            elif not self._cancelled:  # after a cancel, its own message says more than the partial result's date
+                self._say("Partly measured; measuring again goes on from there.")
             self._show(result)
 
     def _on_cancelled(self) -> None:
+        self._cancelled = True
         self._say("Cancelled. Finished trials are kept; measuring again goes on from there.")
 
     def _on_error(self, message: str) -> None:

@@ -61,3 +61,8 @@ def test_cancel_stops_and_keeps_the_panel_usable(qtbot, dialog):
         panel.run_button.click()
     qtbot.waitUntil(lambda: panel.run_button.isEnabled(), timeout=10_000)
     assert "Cancelled" in panel.status.text() and panel.bar.isHidden()
+    # the partial result found afterwards (a settings change looks it up) does not hide that the run was cancelled
+    with qtbot.waitSignal(ctl.savedFound, timeout=30_000) as found:
+        panel.refresh()
+    assert found.args[0] is not None and not found.args[0].complete
+    assert "Cancelled" in panel.status.text()
