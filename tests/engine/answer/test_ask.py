@@ -11,22 +11,17 @@ import pytest
 from engine import Engine, Settings
 from engine.answer.ask import ABSTAIN_BELOW
 from engine.types import CitationEvent, DoneEvent, SourcesEvent, TokenEvent
-from tests.engine.ingest.pdfgen import PdfBuilder, filler
+from tests.engine.answer.lighthouses import write_lighthouses_pdf
 
 pytestmark = pytest.mark.llm
 
-FACT = "The Kestrel lighthouse was built in 1887 by the engineer Mara Okafor on Gannet Rock."
 
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ask")
     pdf = folder / "lighthouses.pdf"
-    b = PdfBuilder()
-    b.new_page().paragraph("Coastal lights. " + filler("intro", 25))
-    b.new_page().paragraph(filler("tides", 12) + " " + FACT + " " + filler("weather", 12))
-    b.new_page().paragraph("Harbour fees and ferry timetables. " + filler("fees", 25))
-    b.save(pdf)
+    write_lighthouses_pdf(pdf)
     settings = Settings()
     settings.llm.n_ctx = 4096
     settings.llm.budget = 2500

@@ -18,10 +18,9 @@ from engine.llm.backend import GenerationStats, LlmBackend, TextPiece
 from engine.llm.openai_remote import OpenAIBackend, parse_chat, serialize_chat
 from engine.paths import packaged_gguf_path
 from engine.types import DoneEvent, TokenEvent
-from tests.engine.ingest.pdfgen import PdfBuilder, filler
+from tests.engine.answer.lighthouses import FACT, write_lighthouses_pdf
 from tests.engine.llm.fake_servers import fake_openai_server, free_port, silent_server
 
-FACT = "The Kestrel lighthouse was built in 1887 by the engineer Mara Okafor on Gannet Rock."
 QUESTION = "When was the Kestrel lighthouse built?"
 
 
@@ -72,11 +71,7 @@ def library(tmp_path_factory, embedder):
     """A library with one three-page PDF whose second page holds FACT; yields (library, pdf, embedder)."""
     folder = tmp_path_factory.mktemp("remote")
     pdf = folder / "lighthouses.pdf"
-    b = PdfBuilder()
-    b.new_page().paragraph("Coastal lights. " + filler("intro", 25))
-    b.new_page().paragraph(filler("tides", 12) + " " + FACT + " " + filler("weather", 12))
-    b.new_page().paragraph("Harbour fees and ferry timetables. " + filler("fees", 25))
-    b.save(pdf)
+    write_lighthouses_pdf(pdf)
     lib = folder / "lib"
     with Engine.open(lib, embedder=embedder) as eng:
         rep = eng.ingest([pdf])
