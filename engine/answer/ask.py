@@ -216,7 +216,6 @@ def _timings(t0: float, retrieve_ms: float, stats) -> dict:
 
 def _abstain(question: str, sources: list[Source], t0: float, retrieve_ms: float, context: dict, settings_out: dict,
              units: list[Evidence], stats=None) -> Iterator[StreamEvent]:
-    context = {**context, "abstained_on": units[0].score if units else 0.0}
     closest = []
     seen = set()
     for u in units:
