@@ -125,8 +125,9 @@ class LlmSettings:
                             minimum=0)
     abstain: str = _f("rarely", "Refuse when evidence is weak",
                       "How readily an answer is refused instead of quoting weak evidence. On the development set "
-                      "(docs/answers.md): rarely refuses 3% of answerable questions and catches almost no trick "
-                      "questions; balanced 10% and 17%; strict 13% and 38%, with fewer wrong citations.",
+                      "(docs/answers.md): rarely refuses only when the closest passage is far from the question in "
+                      "both words and meaning (questions the library is not about); balanced refuses 10% of "
+                      "answerable and 17% of trick questions; strict 13% and 38%, with fewer wrong citations.",
                       choices=ABSTAIN_LEVELS)
 
 

@@ -29,11 +29,27 @@ from .quotes import to_citation
 from .synthesis import complete_sentences, dedupe
 from .verify import Claim, verify
 
-# Abstain when the best evidence scores below this (evidence.py's scale), per `llm.abstain`. Measured on the
-# development set (docs/answers.md): "rarely" refuses 3-5% of answerable questions and catches questions the library
-# is not about, but not SQuAD 2.0's adversarial unanswerable ones, whose best evidence scores like real answers;
-# "balanced" and "strict" are the points that refuse 10% and 13% of answerable questions (17% and 38% of those).
-ABSTAIN_BELOW = {"rarely": 1.45, "balanced": 1.77, "strict": 1.94}
+# When to refuse instead of answering, per `llm.abstain` (docs/answers.md, "Abstention"). Two measures of the
+# library's best evidence: its score (evidence.py's scale, mostly the question's words found) and its meaning (the
+# highest embedding similarity of a sentence to the question). "rarely" refuses only when both are weak: that is
+# what a question the library is not about looks like (words like "point" or "capital" alone can score well; its
+# meaning never comes close). On the development set it refused 15 of 20 off-topic questions and none of the 96
+# answerable ones. SQuAD 2.0's adversarial unanswerable questions look like real ones on both measures, so
+# "balanced" and "strict" refuse on the score alone, at the points that refuse 10% and 13% of answerable questions.
+@dataclass(frozen=True)
+class AbstainRule:
+    score_below: float
+    meaning_below: float | None  # None: the score alone decides
+    not_found_below: float  # when the model says the sources do not answer, it is believed below this score
+
+    def refuses(self, score: float, meaning: float) -> bool:
+        if self.meaning_below is None:
+            return score < self.score_below
+        return score < self.score_below and meaning < self.meaning_below
+
+
+ABSTAIN = {"rarely": AbstainRule(1.77, 0.40, 1.6), "balanced": AbstainRule(1.77, None, 1.95),
+           "strict": AbstainRule(1.94, None, 2.13)}
 # A kept claim must rest on evidence scoring at least this share of the best evidence's score (see focus()).
 FOCUS_SHARE = 0.8
 # Evidence units embedded for the dense part of evidence ranking (the lexically best ones).
@@ -92,17 +108,21 @@ def ask_stream(ctx: AskContext, question: str, doc_ids: Sequence[int] | None, *,
     if ctx.embed is not None and units:
         # embedding every sentence of a long document is slow: only the lexically best ones compete on meaning
         _add_dense(ctx, question, units[:DENSE_UNITS])
-        units.sort(key=lambda e: e.score, reverse=True)
+        units.sort(key=lambda e: e.order, reverse=True)
     retrieve_ms = (time.perf_counter() - t0) * 1000
     numbered = {c.id: i for i, c in enumerate(passages, start=1)}
     sources = [_source(c, numbered[c.id], score_of.get(c.id, 0.0), question) for c in passages]
     context = {**plan.describe(), "budget": budget}
     yield SourcesEvent(tuple(sources), context)
-    best = units[0] if units else None
+    best = units[0] if units else None  # the unit to cite first
+    # how well the library answers at all: the best-matching sentence, wherever its passage ranked
+    strongest = max(units, key=lambda e: e.score) if units else None
     settings_out = _settings_out(ctx, budget)
-    threshold = ABSTAIN_BELOW[st.abstain]
-    context["best_evidence"] = round(best.score, 3) if best is not None else 0.0
-    if best is None or best.score < threshold:
+    rule = ABSTAIN[st.abstain]
+    meaning = max((u.dense for u in units), default=0.0)
+    context["best_evidence"] = round(strongest.score, 3) if strongest is not None else 0.0
+    context["best_meaning"] = round(meaning, 3)
+    if best is None or rule.refuses(strongest.score, meaning):
         yield from _abstain(question, sources, t0, retrieve_ms, context, settings_out, units)
         return
 
@@ -112,12 +132,12 @@ def ask_stream(ctx: AskContext, question: str, doc_ids: Sequence[int] | None, *,
     in_order = sorted(units, key=lambda u: (numbered.get(u.chunk.id, 0), u.start))
     checked = verify(complete_sentences(text, stats), question, in_order, lambda u: numbered.get(u.chunk.id, 0),
                      terms.idf, ctx.embed)
-    kept = focus(dedupe(checked.kept), best)
+    kept = focus(dedupe(checked.kept), strongest)
     checked.changes["off_topic"] = len(checked.kept) - len(kept)
     citations: list[Citation] = []
     if kept:
         answer_text = _compose(kept, citations, numbered, question)
-    elif checked.said_not_found and best.score < threshold * 1.1:
+    elif checked.said_not_found and strongest.score < rule.not_found_below:
         yield from _abstain(question, sources, t0, retrieve_ms, context, settings_out, units, stats)
         return
     else:
@@ -132,16 +152,17 @@ def ask_stream(ctx: AskContext, question: str, doc_ids: Sequence[int] | None, *,
     yield DoneEvent(Answer(question, answer_text, False, citations, sources, timings, settings_out, context))
 
 
-def focus(claims: list[Claim], best: Evidence) -> list[Claim]:
+def focus(claims: list[Claim], strongest: Evidence) -> list[Claim]:
     """The claims that answer the question, the best-evidenced first.
 
     A verified claim is true to its source, but a small model also writes true sentences beside the point; a
-    claim whose evidence scores under FOCUS_SHARE of the best evidence for the question is left out. The claim
-    whose evidence matches the question best leads, so citation [1] is the passage most likely to hold the answer.
+    claim whose evidence scores under FOCUS_SHARE of the strongest evidence for the question is left out. The
+    claim whose evidence ranks first (evidence.py's `order`: its passage's retrieval rank, then how well the
+    sentence matches) leads, so citation [1] is the passage most likely to hold the answer.
     """
-    floor = FOCUS_SHARE * best.score
+    floor = FOCUS_SHARE * strongest.score
     on_topic = [c for c in claims if c.evidence is not None and c.evidence.score >= floor]
-    return sorted(on_topic, key=lambda c: -c.evidence.score)
+    return sorted(on_topic, key=lambda c: -c.evidence.order)
 
 
 def _add_dense(ctx: AskContext, question: str, units: list[Evidence]) -> None:

@@ -9,7 +9,7 @@ import pymupdf as fitz
 import pytest
 
 from engine import Engine, Settings
-from engine.answer.ask import ABSTAIN_BELOW
+from engine.answer.ask import ABSTAIN, AbstainRule
 from engine.types import CitationEvent, DoneEvent, SourcesEvent, TokenEvent
 from tests.engine.answer.lighthouses import write_lighthouses_pdf
 
@@ -95,7 +95,7 @@ def test_cli_ask_json_contract(library):
 
 def test_strict_abstention_refuses_what_rarely_answers(library):
     lib, _ = library
-    question = "What did Mara Okafor study at university?"  # the document names her, not her studies
+    question = "Who maintains the Kestrel lighthouse now?"  # the document names the lighthouse, not its keeper
     answers = {}
     for level in ("rarely", "strict"):
         settings = Settings.load(lib)
@@ -103,8 +103,18 @@ def test_strict_abstention_refuses_what_rarely_answers(library):
         with Engine.open(lib, settings=settings) as eng:
             answers[level] = eng.ask(question)
     strict, rarely = answers["strict"], answers["rarely"]
-    # weak but not absent evidence: between the two thresholds
-    assert ABSTAIN_BELOW["rarely"] <= strict.context["best_evidence"] < ABSTAIN_BELOW["strict"]
+    # weak but not absent evidence: few of the question's words, but close in meaning
+    score, meaning = strict.context["best_evidence"], strict.context["best_meaning"]
+    assert ABSTAIN["strict"].refuses(score, meaning) and not ABSTAIN["rarely"].refuses(score, meaning)
     assert strict.abstained and strict.citations == [] and strict.sources
     assert not rarely.abstained
-    assert rarely.context["best_evidence"] == strict.context["best_evidence"]
+    assert (rarely.context["best_evidence"], rarely.context["best_meaning"]) == (score, meaning)
+
+
+def test_rarely_refuses_only_when_words_and_meaning_are_both_weak():
+    rule = AbstainRule(score_below=1.8, meaning_below=0.4, not_found_below=1.6)
+    assert rule.refuses(1.2, 0.2)
+    assert not rule.refuses(1.2, 0.6)  # few of the question's words, but a passage close in meaning
+    assert not rule.refuses(2.5, 0.2)  # the question's rare words, whatever the embedding says
+    score_only = AbstainRule(score_below=1.8, meaning_below=None, not_found_below=2.0)
+    assert score_only.refuses(1.2, 0.9) and not score_only.refuses(1.9, 0.1)

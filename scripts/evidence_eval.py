@@ -1,0 +1,120 @@
+"""Evidence selection without the model: which sentence would be cited first, and the two abstention figures.
+
+Generating answers takes minutes a question on two cores; which passage an answer cites first and whether it
+abstains are decided before and around generation, so they can be measured on their own (docs/answers.md,
+"Which passage to cite" and "Abstention").
+
+    # share of located questions whose first evidence unit is on a gold page / line range, per W_ORDER
+    .venv/bin/python scripts/evidence_eval.py order tests/eval/r-exts --library /tmp/lib-rexts --weights 0,4,8,16
+    # best evidence score and meaning for every question of a set and for a plain list of questions
+    .venv/bin/python scripts/evidence_eval.py abstain ../shared/eval/sets/squad-dev --library /tmp/lib-sq \\
+        --extra tests/eval/off-topic/questions.txt
+The library must already hold the set's documents (tests/eval/recall.py ingests them).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "eval"))
+
+import recall  # noqa: E402
+
+import engine.answer.evidence as evidence  # noqa: E402
+from engine import Engine  # noqa: E402
+from engine.answer.ask import DENSE_UNITS, AskContext, _add_dense  # noqa: E402
+from engine.answer.quotes import to_citation  # noqa: E402
+from engine.retrieval.planner import ContextPlanner  # noqa: E402
+from engine.retrieval.stats import query_terms  # noqa: E402
+
+
+class Selector:
+    def __init__(self, eng: Engine):
+        self.eng = eng
+        self.planner = ContextPlanner(eng.db, eng.retriever())
+
+    def units(self, question: str):
+        st = self.eng.settings.llm
+        plan = self.planner.plan(question, None, st.budget, search_query=question)
+        terms = query_terms(self.eng.db, question)
+        score_of = {r.chunk_id: r.score for r in plan.ranked}
+        by_rank = sorted(plan.passages, key=lambda c: -score_of.get(c.id, 0.0))
+        units = evidence.rank_evidence(question, by_rank, terms.idf, None,
+                                       [score_of.get(c.id, 0.0) for c in by_rank], terms.match_stems())
+        ctx = AskContext(self.eng.db, self.planner, self.eng.embedder.embed, None, st)
+        _add_dense(ctx, question, units[:DENSE_UNITS])
+        units.sort(key=lambda e: e.order, reverse=True)
+        return units
+
+
+def order(args) -> None:
+    score = recall._score_module()
+    questions = [json.loads(line) for line in open(args.set_dir / "questions.jsonl", encoding="utf-8") if line.strip()]
+    weights = [float(w) for w in args.weights.split(",")]
+    hits = dict.fromkeys(weights, 0)
+    n = 0
+    with Engine.open(args.library) as eng:
+        sel = Selector(eng)
+        for q in questions:
+            gold = score.Gold(str(args.set_dir), q)
+            if not gold.has_location:
+                continue
+            n += 1
+            for w in weights:
+                evidence.W_ORDER = w
+                units = sel.units(q["question"])
+                if units:
+                    c = to_citation(1, units[0], 0, q["question"])
+                    hits[w] += gold.hit({"path": c.path, "page": c.page, "lines": list(c.lines) if c.lines else None})
+    print(f"{args.set_dir.name}: n={n} first unit on gold, by W_ORDER: "
+          + ", ".join(f"{w:g}: {h / max(n, 1):.3f}" for w, h in hits.items()))
+
+
+def abstain(args) -> None:
+    groups: dict[str, list[str]] = {"answerable": [], "unanswerable": []}
+    for line in open(args.set_dir / "questions.jsonl", encoding="utf-8"):
+        if line.strip():
+            q = json.loads(line)
+            groups["answerable" if q["answerable"] else "unanswerable"].append(q["question"])
+    if args.extra:
+        groups[args.extra.parent.name] = [x.strip() for x in args.extra.read_text(encoding="utf-8").splitlines() if x.strip()]
+    with Engine.open(args.library) as eng:
+        sel = Selector(eng)
+        for name, qs in groups.items():
+            pairs = []
+            for q in qs:
+                units = sel.units(q)
+                pairs.append((max((u.score for u in units), default=0.0), max((u.dense for u in units), default=0.0)))
+            if not pairs:
+                continue
+            print(f"{name} ({len(pairs)}): score median {statistics.median(p[0] for p in pairs):.2f}, "
+                  f"meaning median {statistics.median(p[1] for p in pairs):.2f}")
+            for s_below, m_below in ((1.45, None), (1.77, 0.40), (1.77, None), (1.94, None)):
+                refused = sum(1 for s, m in pairs if s < s_below and (m_below is None or m < m_below))
+                rule = f"score < {s_below}" + (f" and meaning < {m_below}" if m_below is not None else "")
+                print(f"    {rule}: refuses {refused}/{len(pairs)}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    o = sub.add_parser("order")
+    o.add_argument("set_dir", type=Path)
+    o.add_argument("--library", required=True)
+    o.add_argument("--weights", default="0,4,8,16")
+    a = sub.add_parser("abstain")
+    a.add_argument("set_dir", type=Path)
+    a.add_argument("--library", required=True)
+    a.add_argument("--extra", type=Path, help="a text file with one question per line")
+    args = ap.parse_args()
+    args.set_dir = args.set_dir.resolve()
+    order(args) if args.cmd == "order" else abstain(args)
+
+
+if __name__ == "__main__":
+    main()
