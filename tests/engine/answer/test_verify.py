@@ -46,3 +46,21 @@ def test_focus_drops_claims_beside_the_point_and_leads_with_the_best_evidence(em
     assert len(checked.kept) == 2  # both are true to their sources
     kept = focus(checked.kept, max(units, key=lambda u: u.score))
     assert [c.evidence.chunk.id for c in kept] == [1]  # the tram fact does not answer the question
+
+
+def test_focus_keeps_claims_near_the_passage_the_retriever_ranked_first(embedder) -> None:
+    q = "Which Australian city has the largest tram network and the largest stadium?"
+    passages = [_chunk(1, STADIUMS, 4), _chunk(2, TRAMS, 9)]
+    # the retriever ranked the tram passage well below the stadium one
+    units = rank_evidence(q, passages, {}, embedder.embed, [1.0, 0.3])
+    checked = verify("Melbourne has the largest tram network in the world [2]. "
+                     "The Melbourne Cricket Ground is the largest stadium in Australia [1].", q, units,
+                     lambda u: u.chunk.id, {}, embedder.embed)
+    assert len(checked.kept) == 2
+    strongest = max(units, key=lambda u: u.score)
+    lead = units[0]
+    assert lead.chunk.id == 1
+    kept = focus(checked.kept, strongest, lead)
+    assert [c.evidence.chunk.id for c in kept] == [1]
+    # without a lead (the old rule) both would stay: each matches the question about as well
+    assert {c.evidence.chunk.id for c in focus(checked.kept, strongest)} == {1, 2}
