@@ -26,6 +26,8 @@ from .stats import query_terms
 
 # Chunks taken from the best sections, beyond those either retriever returned (bounds the re-ranking cost).
 SECTION_CANDIDATE_CAP = 120
+# BM25 weight of a chunk's locator (file, class, definition or heading names) beside its text's 1.0.
+LOCATOR_BM25_WEIGHT = 0.5
 
 
 class QueryEmbedder(Protocol):
@@ -86,7 +88,8 @@ class HybridRetriever:
         match = fts_query(query, extra_terms)
         if match is None:
             return []
-        sql = "SELECT f.rowid, bm25(chunks_fts) AS s FROM chunks_fts f"
+        # the locator column counts half as much as the chunk's own words
+        sql = f"SELECT f.rowid, bm25(chunks_fts, 1.0, {LOCATOR_BM25_WEIGHT}) AS s FROM chunks_fts f"
         where = ["chunks_fts MATCH :q"]
         params: dict = {"q": match, "n": limit}
         binds = []

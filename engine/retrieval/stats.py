@@ -41,7 +41,7 @@ def doc_frequencies(db: Database, terms: Iterable[str]) -> dict[str, int]:
         for w in set(terms):
             if not w or w in out:
                 continue
-            q = '"' + w.replace('"', '""') + '"'
+            q = 'text : "' + w.replace('"', '""') + '"'  # the chunk's own words, not its locator
             out[w] = int(conn.execute(text("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH :q"),
                                       {"q": q}).scalar() or 0)
     return out

@@ -83,6 +83,7 @@ class LibraryStore:
             for i, ch in enumerate(parsed.chunks):
                 rows.append(Chunk(
                     document_id=doc_id, section_id=section_ids[ch.section], ordinal=i, text=ch.text,
+                    context=(ch.context or "")[:1000],
                     page=ch.page, page_end=ch.page_end, char_start=ch.char_start, char_end=ch.char_end,
                     line_start=ch.line_start, line_end=ch.line_end,
                     boxes=json.dumps([[b.page, b.start, b.end, *(round(v, 2) for v in b.rect)] for b in ch.boxes],

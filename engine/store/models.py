@@ -69,6 +69,8 @@ class Chunk(Base):
     section_id: Mapped[int] = mapped_column(ForeignKey("sections.id", ondelete="CASCADE"), index=True)
     ordinal: Mapped[int] = mapped_column(Integer)  # position in document order
     text: Mapped[str] = mapped_column(Text)
+    # where the chunk sits, for search only ("src/app.py · class App · def run"; "" for PDFs): not source text
+    context: Mapped[str] = mapped_column(Text, default="", server_default="")
     page: Mapped[int | None] = mapped_column(Integer, nullable=True)
     page_end: Mapped[int | None] = mapped_column(Integer, nullable=True)
     char_start: Mapped[int] = mapped_column(Integer, default=0)
