@@ -359,7 +359,8 @@ class Engine:
         retriever = self.retriever()
         embed = self.embedder.embed if retriever.embedder is not None else None
         llm = self.llm
-        ctx = AskContext(self.db, ContextPlanner(self.db, retriever), embed, llm, self._answer_settings(llm))
+        ctx = AskContext(self.db, ContextPlanner(self.db, retriever), embed, llm, self._answer_settings(llm),
+                         embedder_name=self.embedder.name if embed is not None else "")
         yield from ask_stream(ctx, question.strip(), self._scope(docs), history=history,
                               cancelled=as_predicate(cancel))
 

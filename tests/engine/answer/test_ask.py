@@ -9,7 +9,7 @@ import pymupdf as fitz
 import pytest
 
 from engine import Engine, Settings
-from engine.answer.ask import ABSTAIN, AbstainRule
+from engine.answer.ask import ABSTAIN, RARELY_BY_SCORE, AbstainRule, abstain_rule
 from engine.types import CitationEvent, DoneEvent, SourcesEvent, TokenEvent
 from tests.engine.answer.lighthouses import write_lighthouses_pdf
 
@@ -118,3 +118,11 @@ def test_rarely_refuses_only_when_words_and_meaning_are_both_weak():
     assert not rule.refuses(2.5, 0.2)  # the question's rare words, whatever the embedding says
     score_only = AbstainRule(score_below=1.8, meaning_below=None, not_found_below=2.0)
     assert score_only.refuses(1.2, 0.9) and not score_only.refuses(1.9, 0.1)
+
+
+def test_the_meaning_threshold_applies_only_to_the_embedder_it_was_measured_with():
+    assert abstain_rule("rarely", "all-MiniLM-L6-v2") is ABSTAIN["rarely"]
+    # another embedder's cosines are on another scale: the score alone decides, at its own calibrated point
+    assert abstain_rule("rarely", "bge-small-en-v1.5") is RARELY_BY_SCORE
+    assert abstain_rule("rarely", "") is RARELY_BY_SCORE  # no embedder at all
+    assert abstain_rule("strict", "bge-small-en-v1.5") is ABSTAIN["strict"]
