@@ -27,29 +27,24 @@ import recall  # noqa: E402
 
 import engine.answer.evidence as evidence  # noqa: E402
 from engine import Engine  # noqa: E402
-from engine.answer.ask import DENSE_UNITS, AskContext, _add_dense  # noqa: E402
+from engine.answer.ask import AskContext, select_evidence  # noqa: E402
 from engine.answer.quotes import to_citation  # noqa: E402
 from engine.retrieval.planner import ContextPlanner  # noqa: E402
 from engine.retrieval.stats import query_terms  # noqa: E402
 
 
 class Selector:
+    """The engine's own evidence selection (ask.select_evidence) for a question, without generating."""
+
     def __init__(self, eng: Engine):
-        self.eng = eng
         self.planner = ContextPlanner(eng.db, eng.retriever())
+        self.ctx = AskContext(eng.db, self.planner, eng.embedder.embed, None, eng.settings.llm,
+                              embedder_name=eng.embedder.name)
 
     def units(self, question: str):
-        st = self.eng.settings.llm
-        plan = self.planner.plan(question, None, st.budget, search_query=question)
-        terms = query_terms(self.eng.db, question)
+        plan = self.planner.plan(question, None, self.ctx.settings.budget, search_query=question)
         score_of = {r.chunk_id: r.score for r in plan.ranked}
-        by_rank = sorted(plan.passages, key=lambda c: -score_of.get(c.id, 0.0))
-        units = evidence.rank_evidence(question, by_rank, terms.idf, None,
-                                       [score_of.get(c.id, 0.0) for c in by_rank], terms.match_stems())
-        ctx = AskContext(self.eng.db, self.planner, self.eng.embedder.embed, None, st)
-        _add_dense(ctx, question, units[:DENSE_UNITS])
-        units.sort(key=lambda e: e.order, reverse=True)
-        return units
+        return select_evidence(self.ctx, question, plan.passages, score_of, query_terms(self.ctx.db, question))
 
 
 def order(args) -> None:

@@ -18,7 +18,7 @@ from ..cancel import check
 from ..errors import ContextTooLargeError
 from ..retrieval.planner import ContextPlanner
 from ..retrieval.sources import ChunkRow, to_source
-from ..retrieval.stats import query_terms
+from ..retrieval.stats import QueryTerms, query_terms
 from ..settings import LlmSettings
 from ..store.db import Database
 from ..types import Answer, Citation, CitationEvent, DoneEvent, Source, SourcesEvent, StreamEvent, TokenEvent
@@ -112,13 +112,7 @@ def ask_stream(ctx: AskContext, question: str, doc_ids: Sequence[int] | None, *,
     passages = plan.passages
     terms = query_terms(ctx.db, search_query)
     score_of = {r.chunk_id: r.score for r in plan.ranked}
-    by_rank = sorted(passages, key=lambda c: -score_of.get(c.id, 0.0))
-    units = rank_evidence(question, by_rank, terms.idf, None, [score_of.get(c.id, 0.0) for c in by_rank],
-                          terms.match_stems())
-    if ctx.embed is not None and units:
-        # embedding every sentence of a long document is slow: only the lexically best ones compete on meaning
-        _add_dense(ctx, question, units[:DENSE_UNITS])
-        units.sort(key=lambda e: e.order, reverse=True)
+    units = select_evidence(ctx, question, passages, score_of, terms)
     retrieve_ms = (time.perf_counter() - t0) * 1000
     numbered = {c.id: i for i, c in enumerate(passages, start=1)}
     sources = [_source(c, numbered[c.id], score_of.get(c.id, 0.0), question) for c in passages]
@@ -160,6 +154,20 @@ def ask_stream(ctx: AskContext, question: str, doc_ids: Sequence[int] | None, *,
         yield CitationEvent(c)
     timings = _timings(t0, retrieve_ms, stats)
     yield DoneEvent(Answer(question, answer_text, False, citations, sources, timings, settings_out, context))
+
+
+def select_evidence(ctx: AskContext, question: str, passages: Sequence[ChunkRow], score_of: dict[int, float],
+                    terms: QueryTerms) -> list[Evidence]:
+    """The passages' sentences (code: blocks), first in citing order (evidence.py), with their meaning measured
+    for the lexically best DENSE_UNITS of them."""
+    by_rank = sorted(passages, key=lambda c: -score_of.get(c.id, 0.0))
+    units = rank_evidence(question, by_rank, terms.idf, None, [score_of.get(c.id, 0.0) for c in by_rank],
+                          terms.match_stems())
+    if ctx.embed is not None and units:
+        # embedding every sentence of a long document is slow: only the lexically best ones compete on meaning
+        _add_dense(ctx, question, units[:DENSE_UNITS])
+        units.sort(key=lambda e: e.order, reverse=True)
+    return units
 
 
 def abstain_rule(level: str, embedder_name: str) -> AbstainRule:
