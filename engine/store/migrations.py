@@ -81,6 +81,7 @@ def _fill_contexts(conn: Connection) -> None:
                 conn.execute(text("SELECT id, parent_id, level, title FROM sections"))}
     rows = conn.execute(text("SELECT c.id, c.section_id, d.kind FROM chunks c JOIN documents d "
                              "ON d.id = c.document_id WHERE d.kind IN ('code', 'text')")).all()
+    updates = []
     for chunk_id, section_id, kind in rows:
         titles, sid = [], section_id
         while sid is not None and sid in sections:
@@ -89,8 +90,9 @@ def _fill_contexts(conn: Connection) -> None:
                 break  # the directory: the file's own title already holds its path
             titles.append(title)
             sid = parent
-        conn.execute(text("UPDATE chunks SET context = :c WHERE id = :i"),
-                     {"c": " · ".join(reversed(titles))[:1000], "i": chunk_id})
+        updates.append({"c": " · ".join(reversed(titles))[:1000], "i": chunk_id})
+    if updates:  # one executemany: a large code library has tens of thousands of chunks
+        conn.execute(text("UPDATE chunks SET context = :c WHERE id = :i"), updates)
 
 
 MIGRATIONS: list[Callable[[Connection], None]] = [_v0_to_v1, _v1_to_v2]
