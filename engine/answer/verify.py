@@ -23,6 +23,9 @@ from .prompts import says_not_found
 
 # A capitalised word that does not start the sentence (nor follow a sentence end inside it).
 _NAME = re.compile(r"(?<![.!?:\"“]\s)(?<!^)(?<!^[\"“])\b[A-Z][a-z]+")
+# A code identifier: `anything in backticks`, a dotted or scoped name (read.fwf, os.path.join, std::vector),
+# snake_case or lower camelCase. Like a name, it is a fact the source must contain word for word.
+_IDENTIFIER = re.compile(r"`[^`\n]+`|\b[A-Za-z_]\w*(?:(?:\.|::|->)[A-Za-z_]\w*)+|\b[a-z]+_\w+|\b[a-z]+[A-Z]\w*")
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 
 # Support = W_NEW × share of the sentence's new facts found + W_ALL × share of all its words + W_COS × cosine.
@@ -129,9 +132,11 @@ def verify(answer: str, question: str, units: Sequence[Evidence], source_of: Cal
 
 
 def name_stems(sentence: str) -> set[str]:
-    """Stems of the capitalised names inside a sentence (not its first word): "the Sydney Cricket Ground" in an
-    answer about the Melbourne one is a different fact, however many other words the two sentences share."""
-    return {s for m in _NAME.finditer(sentence) for s in content_stems(m.group(0))}
+    """Stems of the capitalised names inside a sentence (not its first word) and of its code identifiers: "the
+    Sydney Cricket Ground" in an answer about the Melbourne one, or `read.systat` in one about `read.fortran`, is a
+    different fact, however many other words the two sentences share."""
+    found = [m.group(0) for m in _NAME.finditer(sentence)] + [m.group(0) for m in _IDENTIFIER.finditer(sentence)]
+    return {s for name in found for s in content_stems(name)}
 
 
 def _windows(units: Sequence[Evidence]) -> list[set[str]]:

@@ -64,3 +64,15 @@ def test_focus_keeps_claims_near_the_passage_the_retriever_ranked_first(embedder
     assert [c.evidence.chunk.id for c in kept] == [1]
     # without a lead (the old rule) both would stay: each matches the question about as well
     assert {c.evidence.chunk.id for c in focus(checked.kept, strongest)} == {1, 2}
+
+
+def test_an_identifier_the_source_does_not_contain_is_not_supported(embedder) -> None:
+    q = "How do I read a fixed-width format file?"
+    source = ("Function read.fortran is a similar function for fixed-format files, using Fortran-style column "
+              "specifications.")
+    units = rank_evidence(q, [_chunk(1, source, 15)], {}, embedder.embed, [1.0])
+    checked = verify("The function `read.systat` can be used to read a fixed-width file [1]. "
+                     "The function read.fortran reads fixed-format files [1].", q, units, lambda u: 1, {},
+                     embedder.embed)
+    assert [c.text for c in checked.kept] == ["The function read.fortran reads fixed-format files."]
+    assert name_stems("Call raise_for_status() on os.path.join") >= {"rais", "status", "os", "path", "join"}
