@@ -47,6 +47,14 @@ def doc_frequencies(db: Database, terms: Iterable[str]) -> dict[str, int]:
     return out
 
 
+def phrase_occurs(db: Database, a: str, b: str) -> bool:
+    """Whether the two words are written one after the other in some chunk."""
+    q = 'text : "' + (a + " " + b).replace('"', '""') + '"'
+    with db.engine.connect() as conn:
+        row = conn.execute(text("SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH :q LIMIT 1"), {"q": q}).first()
+    return row is not None
+
+
 def _edit_distance(a: str, b: str, limit: int) -> int:
     """Levenshtein distance, giving up (returning limit + 1) once it must exceed `limit`."""
     if abs(len(a) - len(b)) > limit:
@@ -99,7 +107,8 @@ def query_terms(db: Database, query: str) -> QueryTerms:
     - a capitalised name the library does not contain is matched to the indexed name one edit away
       ("Celeron" → "Céloron", "Mexian" → "Mexican");
     - two adjacent topic words that the library only has written as one word are joined ("Le grand" →
-      "LeGrande", "high pressure" → "highpressure").
+      "LeGrande", "high pressure" → "highpressure"); when the library never writes the pair apart, the joined
+      word replaces its parts, which alone would match unrelated passages ("Fort Le Boeuf").
     """
     by_stem: dict[str, str] = {}
     for w in topic_words(query):
@@ -118,6 +127,7 @@ def query_terms(db: Database, query: str) -> QueryTerms:
                 if near is not None:
                     corrections[s] = near
         raw = [w.split("'")[0] for w in words(query)]
+        parted: set[str] = set()
         for a, b in zip(raw, raw[1:]):
             joined = stem(a + b)
             if a in STOP_WORDS or b in STOP_WORDS or joined in by_stem or not (a + b).isalpha():
@@ -126,8 +136,14 @@ def query_terms(db: Database, query: str) -> QueryTerms:
             if near is not None:
                 by_stem[joined] = a + b
                 corrections[joined] = near
+                if not phrase_occurs(db, a, b):
+                    # the pair is never written apart here, so its parts alone point elsewhere ("Le" in
+                    # "Fort Le Boeuf" for "Le grand" -> "LeGrande")
+                    parted.update(stem(w) for w in (a, b) if raw.count(w) == 1)
         for near in corrections.values():
             df[near] = doc_frequencies(db, [near]).get(near, 0)
+        for p in parted:
+            by_stem.pop(p, None)
     stems = tuple(by_stem)
     idf = idf_weights([*stems, *corrections.values()], df, n)
     return QueryTerms(stems, tuple(by_stem.values()), idf, corrections)
