@@ -196,6 +196,7 @@ def parse_pdf(path: str | Path, *, count_tokens: TokenCounter, chunk_tokens: int
         pages, heights, no_text, unreadable = _read_pages(doc, p, ocr, ocr_language, progress, cancel, warnings)
         meta_title = (doc.metadata or {}).get("title") or ""
         toc = _toc(doc)
+        repaired = doc.is_repaired  # MuPDF rebuilt a damaged file (truncated, bad cross-reference table)
     if no_text:
         hint = _ocr_hint(ocr, ocr_language, "them")
         warnings.insert(0, f"{no_text} page{'s have' if no_text > 1 else ' has'} no text layer"
@@ -208,6 +209,9 @@ def parse_pdf(path: str | Path, *, count_tokens: TokenCounter, chunk_tokens: int
             raise EmptyDocumentError(f"{p} has no text layer on any of its {n} pages; {hint}.", str(p))
         if unreadable == n:
             raise UnreadableDocumentError(f"{p} is not a readable PDF: none of its {n} pages could be read.", str(p))
+        if repaired:
+            raise UnreadableDocumentError(f"{p} is damaged (truncated or corrupt): no text could be recovered "
+                                          "from it.", str(p))
         raise EmptyDocumentError(f"{p} contains no text.", str(p))
 
     drop = running_margin_lines([[ln for block in page for ln in block] for page in pages], heights)

@@ -160,6 +160,38 @@ def test_unreadable_file_and_folder_are_reported_not_raised(tmp_path):
         locked.chmod(0o755)
 
 
+def test_permission_errors_are_reported_not_raised_even_as_root(tmp_path, monkeypatch):
+    """The same refusals as above, raised the way the OS raises them (EACCES), so this also runs where the tests
+    run as root and chmod 000 stops nothing (CI)."""
+    import builtins
+
+    import engine.ingest.walk as walk_module
+
+    _write(tmp_path, "ok.py")
+    secret = _write(tmp_path, "secret.py")
+    locked = tmp_path / "locked"
+    _write(locked, "inner.py")
+    real_open, real_scandir = builtins.open, os.scandir
+
+    def guarded_open(path, *args, **kwargs):
+        if Path(path) == secret:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    def guarded_scandir(path="."):
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(walk_module, "open", guarded_open, raising=False)
+    monkeypatch.setattr(walk_module.os, "scandir", guarded_scandir)
+    entries, skips, _ = _run([tmp_path])
+    assert _rels(entries, tmp_path) == ["ok.py"]
+    reasons = {s.path.name: s.reason for s in skips}
+    assert reasons["secret.py"] == "cannot be read: permission denied"
+    assert reasons["locked"] == "folder cannot be opened: permission denied"
+
+
 def test_explicit_paths(tmp_path):
     js = _write(tmp_path, "lib.min.js", "var a=1;\n")
     pdf = _write(tmp_path, "book.pdf", b"%PDF-1.4\n")
