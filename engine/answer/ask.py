@@ -185,7 +185,8 @@ def focus(claims: list[Claim], strongest: Evidence, lead: Evidence | None = None
     claim whose evidence scores under FOCUS_SHARE of the strongest evidence for the question is left out, and so
     is one whose evidence comes well after `lead` (the first unit in citing order) — a sentence from a passage the
     retriever ranked lower, however well its words match (on the development set this dropped 4 answers' claims:
-    3 had cited the wrong page, 1 the right one).
+    3 had cited the wrong page, 1 the right one) — unless the lead offers nothing of the kind of answer asked for
+    (no number for "how many", no name for "which sea") and the claim's evidence does.
     The claim whose evidence comes first in `order` (its passage's retrieval rank, then how well the sentence
     matches) leads, so citation [1] is the passage most likely to hold the answer. With nothing left, the caller
     quotes `lead` itself.
@@ -193,7 +194,10 @@ def focus(claims: list[Claim], strongest: Evidence, lead: Evidence | None = None
     floor = FOCUS_SHARE * strongest.score
     on_topic = [c for c in claims if c.evidence is not None and c.evidence.score >= floor]
     if lead is not None:
-        on_topic = [c for c in on_topic if c.evidence.order >= lead.order - ORDER_MARGIN]
+        # ...unless the lead offers nothing of the kind asked for ("how many" and no number in it) and the
+        # claim's evidence does: then the lower-ranked passage holds what the lead cannot.
+        on_topic = [c for c in on_topic if c.evidence.order >= lead.order - ORDER_MARGIN
+                    or (c.evidence.offers and not lead.offers)]
     return sorted(on_topic, key=lambda c: -c.evidence.order)
 
 

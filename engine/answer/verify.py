@@ -108,11 +108,18 @@ def verify(answer: str, question: str, units: Sequence[Evidence], source_of: Cal
         if not new:
             continue  # restating the question is not an answer
         names = name_stems(claim.text)
-        # a unit that holds the facts itself beats one whose neighbour does (the quote must show them)
         scores = [max(support(stems, new, own[j], float(cos[i, j]), idf, names),
                       0.9 * support(stems, new, window[j], float(cos[i, j]), idf, names))
                   for j in range(len(units))]
-        best = int(np.argmax(scores))
+        # Among the units that support the sentence, the one that holds its new facts itself is quoted: a
+        # neighbour may supply the sentence's subject ("It is a 5-cylinder engine" after a sentence naming the
+        # engine), but the quote must show the fact the answer adds.
+        shown = [weighted_overlap(new, own[j], idf) for j in range(len(units))]
+
+        def rank(j: int) -> tuple[bool, float, float]:
+            return scores[j] >= SUPPORT_THRESHOLD, shown[j], scores[j]
+
+        best = max(range(len(units)), key=rank)
         claim.support = scores[best]
         if claim.support < SUPPORT_THRESHOLD:
             out.changes["removed_sentences"] += 1
@@ -121,7 +128,7 @@ def verify(answer: str, question: str, units: Sequence[Evidence], source_of: Cal
         cited_ok = [j for j in range(len(units)) if source_of(units[j]) in claim.cited
                     and scores[j] >= SUPPORT_THRESHOLD]
         if cited_ok:
-            claim.evidence = units[max(cited_ok, key=lambda j: scores[j])]
+            claim.evidence = units[max(cited_ok, key=rank)]
             out.changes["kept"] += 1
             out.changes["dropped"] += len(set(claim.cited)) - 1
         else:

@@ -8,7 +8,8 @@ from functools import lru_cache
 # Question words and glue that carry no topic. Kept short on purpose: in manuals "option", "function" or "file"
 # are topic words, so they stay.
 STOP_WORDS = frozenset("""
-a an the of in on at to for from by with and or nor but is are was were be been being am what which who whom whose
+a an the of in on at to for from by with and or nor but is are was were be been being am has have had having
+what which who whom whose
 when where why how does do did done doing that this these those it its as into than then there their they them he
 she his her him you your yours i me my we our us not no can could would should may might will shall about after
 before during over under also any some such other each every one many much most more very so if else while though

@@ -76,3 +76,37 @@ def test_an_identifier_the_source_does_not_contain_is_not_supported(embedder) ->
                      embedder.embed)
     assert [c.text for c in checked.kept] == ["The function read.fortran reads fixed-format files."]
     assert name_stems("Call raise_for_status() on os.path.join") >= {"rais", "status", "os", "path", "join"}
+
+
+ENGINE = ("The company Energiprojekt AB in Sweden builds modern steam engines. "
+          "The efficiency of the Energiprojekt engine reaches some 27 percent. "
+          "It is a single-step, 5-cylinder engine with superheated steam.")
+
+
+def test_the_quote_is_the_sentence_that_shows_the_fact_the_answer_adds(embedder) -> None:
+    q = "How many cylinders does the Energiprojekt AB engine have?"
+    units = rank_evidence(q, [_chunk(1, ENGINE, 8)], {}, embedder.embed, [1.0])
+    checked = verify("The Energiprojekt AB engine has 5 cylinders [1].", q, units, lambda u: 1, {}, embedder.embed)
+    assert len(checked.kept) == 1
+    # the sentence before it names the engine, but only this one shows the "5" the answer adds
+    assert checked.kept[0].evidence.text.startswith("It is a single-step, 5-cylinder engine")
+
+
+def test_focus_keeps_a_claim_offering_the_kind_of_answer_the_lead_lacks(embedder) -> None:
+    q = "How many cylinders does the Energiprojekt AB engine have?"
+    intro = "The company Energiprojekt AB in Sweden has made progress in using modern materials for steam."
+    # the retriever ranked the introduction first; only the second passage has a number
+    units = rank_evidence(q, [_chunk(1, intro, 8), _chunk(2, ENGINE, 9)], {}, embedder.embed, [1.0, 0.8])
+    lead, strongest = units[0], max(units, key=lambda u: u.score)
+    assert lead.chunk.id == 1 and not lead.offers
+    checked = verify("The Energiprojekt AB engine has 5 cylinders [2].", q, units, lambda u: u.chunk.id, {},
+                     embedder.embed)
+    assert checked.kept[0].evidence.chunk.id == 2 and checked.kept[0].evidence.order < lead.order - 0.5
+    assert [c.evidence.chunk.id for c in focus(checked.kept, strongest, lead)] == [2]
+
+
+def test_have_is_not_a_fact_an_answer_adds() -> None:
+    from engine.retrieval.textmatch import content_stems
+
+    assert content_stems("The engine has five cylinders and had two boilers") == ["engin", "five", "cylind", "two",
+                                                                                   "boiler"]
