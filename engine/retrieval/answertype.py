@@ -34,10 +34,23 @@ _DATE = re.compile(r"\b(1\d{3}|20\d{2}|\d{3,4}s|\d{1,2}(st|nd|rd|th) century|(" 
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+(?:[A-Z][a-z]+|de|von|van|of|la|le))*")
 
 
+_WH = re.compile(r"\b(what|which|who|whom|whose|how|where|why|when)\b", re.I)
+_BARE = frozenset({"when", "who", "whom", "whose", "where"})
+
+
 def answer_type(question: str) -> str:
-    """number | date | person | place | other."""
+    """number | date | person | place | other.
+
+    A bare "when", "who" or "where" sets the kind only as the question's own wh-word, not inside a clause:
+    "What happens when the server answers 401?" does not ask for a date, nor "Which function decides ... when a
+    redirect goes to another host?"."""
+    first = _WH.search(question)
+    lead = first.group(1).lower() if first else ""
     for name, pattern in _TYPES:
-        if pattern.search(question):
+        for m in pattern.finditer(question):
+            word = m.group(0).lower()
+            if word in _BARE and word != lead:
+                continue
             return name
     return "other"
 
