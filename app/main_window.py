@@ -16,6 +16,7 @@ from .controllers.ask import AskController
 from .controllers.library import EngineFactory, LibraryController
 from .controllers.models import SettingsController
 from .controllers.reader import ReaderController
+from .gc_guard import MainThreadGarbageCollector
 from .qt import (QAction, QDragEnterEvent, QDropEvent, QFileDialog, QKeySequence, QLabel, QMainWindow, QMenu,
                  QMessageBox, QShortcut, QSplitter, Qt)
 from .settings_dialog import SettingsDialog
@@ -35,6 +36,8 @@ class MainWindow(QMainWindow):
     def __init__(self, library_dir: str | os.PathLike | None = None, *, engine_factory: EngineFactory = Engine.open,
                  state: AppState | None = None):
         super().__init__()
+        # before any worker starts: cycles (Qt objects, PyMuPDF documents among them) are freed on this thread only
+        self.gc_guard = MainThreadGarbageCollector(self)
         self.setWindowIcon(icons.app_icon())
         self.state = state or AppState()
         self.tasks = Tasks(self)
@@ -319,5 +322,6 @@ class MainWindow(QMainWindow):
         self.state.set_bytes("window/split", self.split.saveState())
         self.state.sync()
         self.library.close()
+        self.gc_guard.stop()
         super().closeEvent(event)
 
