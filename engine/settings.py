@@ -127,7 +127,7 @@ class LlmSettings:
                       "How readily an answer is refused instead of quoting weak evidence. On the development set "
                       "(docs/answers.md): rarely refuses only when the closest passage is far from the question in "
                       "both words and meaning (questions the library is not about); balanced refuses 10% of "
-                      "answerable and 17% of trick questions; strict 13% and 38%, with fewer wrong citations.",
+                      "answerable and 17% of trick questions; strict 13% and 33%, with fewer wrong citations.",
                       choices=ABSTAIN_LEVELS)
 
 

@@ -27,7 +27,7 @@ import recall  # noqa: E402
 
 import engine.answer.evidence as evidence  # noqa: E402
 from engine import Engine  # noqa: E402
-from engine.answer.ask import AskContext, select_evidence  # noqa: E402
+from engine.answer.ask import ABSTAIN, RARELY_BY_SCORE, AskContext, select_evidence  # noqa: E402
 from engine.answer.quotes import to_citation  # noqa: E402
 from engine.retrieval.planner import ContextPlanner  # noqa: E402
 from engine.retrieval.stats import query_terms  # noqa: E402
@@ -89,10 +89,12 @@ def abstain(args) -> None:
                 continue
             print(f"{name} ({len(pairs)}): score median {statistics.median(p[0] for p in pairs):.2f}, "
                   f"meaning median {statistics.median(p[1] for p in pairs):.2f}")
-            for s_below, m_below in ((1.45, None), (1.77, 0.40), (1.77, None), (1.94, None)):
-                refused = sum(1 for s, m in pairs if s < s_below and (m_below is None or m < m_below))
-                rule = f"score < {s_below}" + (f" and meaning < {m_below}" if m_below is not None else "")
-                print(f"    {rule}: refuses {refused}/{len(pairs)}")
+            # the engine's own rules, and the score-only one "rarely" falls back to with another embedder
+            for level, rule in [*ABSTAIN.items(), ("rarely, other embedders", RARELY_BY_SCORE)]:
+                refused = sum(1 for s, m in pairs if rule.refuses(s, m))
+                test = f"score < {rule.score_below}" + (f" and meaning < {rule.meaning_below}"
+                                                        if rule.meaning_below is not None else "")
+                print(f"    {level} ({test}): refuses {refused}/{len(pairs)}")
 
 
 def main() -> None:

@@ -41,17 +41,21 @@ def doc_frequencies(db: Database, terms: Iterable[str]) -> dict[str, int]:
         for w in set(terms):
             if not w or w in out:
                 continue
-            q = 'text : "' + w.replace('"', '""') + '"'  # the chunk's own words, not its locator
             out[w] = int(conn.execute(text("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH :q"),
-                                      {"q": q}).scalar() or 0)
+                                      {"q": _in_text(w)}).scalar() or 0)
     return out
+
+
+def _in_text(phrase: str) -> str:
+    """An FTS5 query for the word or phrase in a chunk's own words, not in its locator."""
+    return 'text : "' + phrase.replace('"', '""') + '"'
 
 
 def phrase_occurs(db: Database, a: str, b: str) -> bool:
     """Whether the two words are written one after the other in some chunk."""
-    q = 'text : "' + (a + " " + b).replace('"', '""') + '"'
     with db.engine.connect() as conn:
-        row = conn.execute(text("SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH :q LIMIT 1"), {"q": q}).first()
+        row = conn.execute(text("SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH :q LIMIT 1"),
+                           {"q": _in_text(f"{a} {b}")}).first()
     return row is not None
 
 
