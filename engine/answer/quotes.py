@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 
+from ..retrieval.answertype import answer_type, asked_for, offers
 from ..retrieval.textmatch import content_stems
 from ..types import Citation, Rect
 from .evidence import Evidence
@@ -60,9 +61,10 @@ def _exact_rects(path: str, page: int, part: str) -> list[Rect]:
 
 
 def quote_page(ev: Evidence, question: str | None = None) -> int | None:
-    """The page a quote that runs over a page break opens at: the page whose part of it holds more of the
-    question's words (the reader's own words locate the answer), then the one holding more of its characters,
-    then the first."""
+    """The page a quote that runs over a page break opens at: the page whose part offers the kind of answer asked
+    for (a number for "how many", a date for "when"), then the one holding more of the words that name what is
+    asked for ("What *textile industry* ...": the answer is written next to them), then more of the question's
+    words (the reader's own words locate the answer), then more of the quote's characters, then the first."""
     chunk = ev.chunk
     parts: dict[int, list[str]] = {}
     for p, s, e, _ in chunk.boxes:
@@ -72,11 +74,15 @@ def quote_page(ev: Evidence, question: str | None = None) -> int | None:
     if not parts:
         return chunk.page
     wanted = set(content_stems(question)) if question else set()
+    named = set(content_stems(" ".join(asked_for(question)))) if question else set()
+    kind = answer_type(question) if question else "other"
     first = min(parts)
 
-    def key(page: int) -> tuple[int, int, bool]:
+    def key(page: int) -> tuple[bool, int, int, int, bool]:
         text = " ".join(parts[page])
-        return len(wanted & set(content_stems(text))), len(text), page == first
+        stems = set(content_stems(text))
+        return (kind != "other" and offers(text, kind, question), len(named & stems), len(wanted & stems),
+                len(text), page == first)
 
     return max(parts, key=key)
 

@@ -55,6 +55,26 @@ def answer_type(question: str) -> str:
     return "other"
 
 
+_AUX = frozenset("is are was were be been do does did has have had can could will would shall should may might must "
+                 "of in on at to for by from with about the a an".split())
+_ASKED = re.compile(r"\b(?:what|which|how (?:many|much))\s+((?:[\w'-]+\s+){0,2}[\w'-]+)", re.I)
+
+
+def asked_for(question: str) -> list[str]:
+    """The words naming what the answer is ("What *textile industry* did ...", "How many *pumps* ..."): the
+    answer is usually written next to them. Up to three words after the wh-word, stopping at an auxiliary or
+    a preposition; empty for questions without such a phrase ("Who", "When", "Why")."""
+    m = _ASKED.search(question)
+    if not m:
+        return []
+    words = []
+    for w in m.group(1).split():
+        if w.lower() in _AUX:
+            break
+        words.append(w)
+    return words
+
+
 def offers(sentence: str, kind: str, question: str) -> bool:
     """Does `sentence` contain something of `kind` that the question does not already mention?"""
     if kind == "other":

@@ -21,7 +21,7 @@ from ..settings import RetrievalSettings
 from ..store.db import Database
 from ..index.vectors import VectorIndex, blobs_to_vectors
 from .query import fts_query
-from .rerank import Candidate, rerank
+from .rerank import query_names, Candidate, rerank
 from .stats import query_terms
 
 # Chunks taken from the best sections, beyond those either retriever returned (bounds the re-ranking cost).
@@ -156,7 +156,7 @@ class HybridRetriever:
             section_score[sid] += 1.0 / (st.rrf_k + rank)
         best_sections = sorted(section_score, key=section_score.get, reverse=True)[:3]
         candidates = self._candidates(fused, best_sections)
-        ranked = rerank(terms.match_stems(), qvec, candidates, terms.idf)
+        ranked = rerank(terms.match_stems(), qvec, candidates, terms.idf, query_names(query))
         return [Ranked(cid, score, meta.get(cid, (0, 0))[0], meta.get(cid, (0, 0))[1], parts)
                 for cid, score, parts in ranked[:k]]
 

@@ -6,6 +6,7 @@ usually answered by one or two sentences. The re-ranker scores each candidate by
 - coverage: the share found anywhere in the chunk;
 - cosine: the embedding similarity of question and chunk (computed for every candidate from the stored vectors,
   not only for those the dense retriever returned);
+- name: the share of the question's capitalised names of several words found verbatim ("Wars of Religion");
 - title: the share found in its locator: its section's title and the one above it, and for code the file path
   and class (the hierarchical signal: "Options" for "what option ...", "def get_adapter" for "adapter").
 Prose and code get different weights. In prose a question's words usually recur in the answering sentences, so the
@@ -15,6 +16,7 @@ and requests sets together (docs/retrieval.md, "Paraphrased sets"); the fused RR
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -33,11 +35,14 @@ class Weights:
     coverage: float
     title: float
     fused: float = 2.0  # × the RRF score (at most ~0.03): a tie-breaker
+    # the share of the question's names of several words ("Wars of Religion") the chunk writes out whole: the
+    # window counts "wars" and "religion" wherever they are, so "War ... ended ... Treaty" on another page tied
+    name: float = 0.0
 
 
 # Coverage adds nothing for prose once the window is counted (it re-counts words scattered across a long chunk,
 # which favours generic passages); code keeps a little of it because a definition's words are spread over lines.
-PROSE = Weights(window=1.0, cosine=0.75, coverage=0.0, title=0.5)
+PROSE = Weights(window=1.0, cosine=0.75, coverage=0.0, title=0.5, name=0.15)
 CODE = Weights(window=0.5, cosine=2.0, coverage=0.25, title=0.75)
 
 
@@ -63,8 +68,26 @@ def _units(text: str, kind: str) -> list[tuple[int, int]]:
     return sentence_bounds(text) or [(0, len(text))]
 
 
+_NAME = re.compile(r"\b[A-Z][\w'-]*(?:\s+(?:(?:of|the|de|du|von|van|for|and)\s+)*[A-Z][\w'-]*)+")
+
+
+def query_names(query: str) -> list[str]:
+    """Names of several words the question writes with capitals ("Wars of Religion", "Seven Years War"); a
+    capitalised first word counts only when it is not the question's own opening ("What", "How")."""
+    out = []
+    for m in _NAME.finditer(query):
+        words = m.group(0).split()
+        if m.start() == 0:
+            words = words[1:]
+            while words and words[0].lower() in ("of", "the", "de", "du", "von", "van", "for", "and"):
+                words = words[1:]
+        if sum(w[0].isupper() for w in words) >= 2:
+            out.append(" ".join(words).lower())
+    return out
+
+
 def rerank(query_stems: Sequence[str], qvec: np.ndarray | None, candidates: Sequence[Candidate],
-           idf: Mapping[str, float]) -> list[tuple[int, float, dict]]:
+           idf: Mapping[str, float], names: Sequence[str] = ()) -> list[tuple[int, float, dict]]:
     """(chunk id, score, features) for every candidate, best first."""
     q = set(query_stems)
     matcher = TermMatcher(q)
@@ -80,9 +103,11 @@ def rerank(query_stems: Sequence[str], qvec: np.ndarray | None, candidates: Sequ
         title = weighted_overlap(q, {s for _, s in matcher.hits(c.section_title)}, idf)
         cos = float(c.embedding @ qvec) if (c.embedding is not None and qvec is not None) else 0.0
         w = CODE if c.kind == "code" else PROSE
+        flat = " ".join(c.text.split()).lower() if names else ""
+        name = sum(n in flat for n in names) / len(names) if names else 0.0
         score = (w.window * window + w.cosine * max(cos, 0.0) + w.coverage * coverage + w.title * title
-                 + w.fused * c.fused)
+                 + w.fused * c.fused + w.name * name)
         out.append((c.chunk_id, score, {"window": window, "cosine": cos, "coverage": coverage, "title": title,
-                                        "fused": c.fused}))
+                                        "fused": c.fused, "name": name}))
     out.sort(key=lambda t: t[1], reverse=True)
     return out

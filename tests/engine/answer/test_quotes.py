@@ -37,3 +37,28 @@ def test_citation_rects_lie_on_the_page_it_names() -> None:
     c = to_citation(1, _evidence(), question="What did demand grow for in the 1980s?")
     assert c.page == 19
     assert c.rects and all(r[1] >= 700 for r in c.rects)  # page 19's line is at the foot of the page
+
+
+def _crossing(first: str, second: str, page: int = 33) -> Evidence:
+    text = f"{first} {second}"
+    a = len(first)
+    boxes = ((page, 0, a, (72.0, 740.0, 540.0, 752.0)), (page + 1, a + 1, len(text), (72.0, 72.0, 500.0, 84.0)))
+    chunk = ChunkRow(id=2, document_id=1, section_id=1, ordinal=0, text=text, page=page, page_end=page + 1,
+                     line_start=None, line_end=None, boxes=boxes, path="/not/here.pdf", kind="pdf",
+                     section_title="Mills", n_tokens=40)
+    return Evidence(0, chunk, 0, len(text))
+
+
+def test_the_page_next_to_the_words_naming_what_is_asked_for_wins() -> None:
+    # the question's words split one and one ("contributed" above the break, "industry" below), and the first
+    # part is longer: the answer ("Irish linen") is written next to the asked-for "industry", on the second page
+    ev = _crossing("Smaller mills, which included the works at Ballymore in the north, contributed to",
+                   "the expansion of flax growing and the growth of the Irish linen industry.")
+    assert quote_page(ev, "What textile industry did the weavers contribute to?") == 34
+    assert quote_page(ev) == 33  # without a question the longer part still wins
+
+
+def test_the_page_offering_the_asked_kind_wins() -> None:
+    ev = _crossing("The pumping station on the lower canal, rebuilt after the flood of the winter, uses",
+                   "four steam pumps.")
+    assert quote_page(ev, "How many steam pumps does the pumping station on the canal use?") == 34

@@ -27,3 +27,13 @@ def test_offers_something_the_question_does_not_already_name() -> None:
     q = "How many cylinders does the 1890 engine have?"
     assert offers("It is a single-step, 5-cylinder engine.", "number", q)
     assert not offers("The 1890 engine was built in Sweden.", "number", q)  # only the question's own number
+
+
+def test_asked_for_names_what_the_answer_is() -> None:
+    from engine.retrieval.answertype import asked_for
+
+    assert asked_for("What textile industry did the Huguenots contribute to in Ireland?") == ["textile", "industry"]
+    assert asked_for("How many pumps does the station use?") == ["pumps"]
+    assert asked_for("Which sea borders the country?") == ["sea", "borders"]
+    assert asked_for("What is the capital of France?") == []
+    assert asked_for("Who built the bridge?") == []

@@ -64,6 +64,32 @@ def test_embedding_counts_more_for_code_than_for_prose() -> None:
 def test_features_are_reported() -> None:
     c = Candidate(7, "Engines burn coal. The engine was built in 1712.", "pdf", "Steam engine", _unit([1, 0]))
     (cid, score, parts), = rerank(_stems("when was the engine built"), _unit([1, 0]), [c], {})
-    assert cid == 7 and set(parts) == {"window", "cosine", "coverage", "title", "fused"}
+    assert cid == 7 and set(parts) == {"window", "cosine", "coverage", "title", "fused", "name"}
     assert parts["window"] == 1.0 and parts["title"] > 0
     assert score > PROSE.window
+
+
+def test_query_names_are_capitalised_names_of_several_words() -> None:
+    from engine.retrieval.rerank import query_names
+
+    assert query_names("What treaty ended the Wars of Religion?") == ["wars of religion"]
+    assert query_names("Who designed the Scottish Parliament building?") == ["scottish parliament"]
+    assert query_names("What Is the capital?") == []  # the opening word and one capital: no name
+    assert query_names("how does caching work") == []
+
+
+def test_a_chunk_writing_the_questions_name_whole_wins_a_tie() -> None:
+    # both chunks hold "war(s)", "ended" and "religion"/"treaty" words; one writes the name the question uses
+    q = "What treaty ended the Wars of Religion?"
+    qv = _unit([1, 0, 0])
+    scattered = Candidate(1, "The war over religion in the north ended with a treaty signed at the border.", "pdf",
+                          "Chapter 1", _unit([0.9, 0.4, 0]))
+    named = Candidate(2, "The Wars of Religion ended with the treaty the king granted.", "pdf", "Chapter 4",
+                      _unit([0.9, 0.4, 0]))
+    from engine.retrieval.rerank import query_names
+
+    idf = {s: 1.0 for s in _stems(q)}
+    without = rerank(_stems(q), qv, [scattered, named], idf)
+    with_names = rerank(_stems(q), qv, [scattered, named], idf, query_names(q))
+    assert without[0][1] == without[1][1]  # the same words: a tie
+    assert with_names[0][0] == 2 and with_names[0][2]["name"] == 1.0
