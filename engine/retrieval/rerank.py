@@ -9,6 +9,8 @@ usually answered by one or two sentences. The re-ranker scores each candidate by
 - name: the share of the question's capitalised names of several words found verbatim ("Wars of Religion");
 - title: the share found in its locator: its section's title and the one above it, and for code the file path
   and class (the hierarchical signal: "Options" for "what option ...", "def get_adapter" for "adapter").
+A table of contents or an index page (PDF chunks of dot-leader entries) loses CONTENTS_PENALTY: it names every
+topic and answers none.
 Prose and code get different weights. In prose a question's words usually recur in the answering sentences, so the
 window leads; a code chunk shares few words with an English question (identifiers, no sentences), so there the
 embedding and the definition's name carry more. The weights were chosen on squad-dev and the paraphrased R manual
@@ -68,6 +70,20 @@ def _units(text: str, kind: str) -> list[tuple[int, int]]:
     return sentence_bounds(text) or [(0, len(text))]
 
 
+# A contents page or an index: entries that end in dot leaders and a page number ("1.2 Licensing . . . . 9",
+# "Chapter 1. Steam engine …… 3"). It names every topic, so it matches many questions' words, and answers none.
+_LEADER_ENTRY = re.compile(r"(?:(?:\.\s?){4,}|…+)\s*\d+")
+# Subtracted from such a chunk's score: enough to put R-data's contents page (second for "How do I read a
+# fixed-width file?") out of the top five, while it stays findable when nothing else matches. No recall figure on
+# the four sets moved at 0.5 or 1.0 (docs/retrieval.md).
+CONTENTS_PENALTY = 1.0
+
+
+def contents_like(text: str) -> bool:
+    """Three or more dot-leader entries: a table of contents (or an index page), not prose."""
+    return len(_LEADER_ENTRY.findall(text)) >= 3
+
+
 _NAME = re.compile(r"\b[A-Z][\w'-]*(?:\s+(?:(?:of|the|de|du|von|van|for|and)\s+)*[A-Z][\w'-]*)+")
 
 
@@ -107,6 +123,8 @@ def rerank(query_stems: Sequence[str], qvec: np.ndarray | None, candidates: Sequ
         name = sum(n in flat for n in names) / len(names) if names else 0.0
         score = (w.window * window + w.cosine * max(cos, 0.0) + w.coverage * coverage + w.title * title
                  + w.fused * c.fused + w.name * name)
+        if c.kind == "pdf" and contents_like(c.text):
+            score -= CONTENTS_PENALTY
         out.append((c.chunk_id, score, {"window": window, "cosine": cos, "coverage": coverage, "title": title,
                                         "fused": c.fused, "name": name}))
     out.sort(key=lambda t: t[1], reverse=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.retrieval.hybrid import locator
+import engine.retrieval.rerank as rr
 from engine.retrieval.rerank import CODE, PROSE, Candidate, rerank
 from engine.retrieval.textmatch import content_stems
 
@@ -93,3 +94,28 @@ def test_a_chunk_writing_the_questions_name_whole_wins_a_tie() -> None:
     with_names = rerank(_stems(q), qv, [scattered, named], idf, query_names(q))
     assert without[0][1] == without[1][1]  # the same words: a tie
     assert with_names[0][0] == 2 and with_names[0][2]["name"] == 1.0
+
+
+def test_contents_and_index_pages_are_recognised() -> None:
+    from engine.retrieval.rerank import contents_like
+
+    assert contents_like("Contents\nChapter 1. Steam engine …… 3\nChapter 2. Oil crisis …… 13\nChapter 3. Parliament …… 19")
+    assert contents_like("1.1 Package structure. . . . . . . 3 1.1.1 The DESCRIPTION file . . . . . . 4 "
+                         "1.1.2 Licensing . . . . . . . 9")
+    assert not contents_like("The value was 3.5 in 1990. It rose to 4. Then 5... and more, to 6.")
+
+
+def test_a_contents_page_ranks_below_the_section_it_lists() -> None:
+    q = "How do I read a fixed-width file?"
+    qv = _unit([1, 0, 0])
+    toc = Candidate(1, "2.1 Variations on read.table . . . . . . 9 2.2 Fixed-width-format files . . . . . . 11 "
+                       "2.3 Data Interchange Format (DIF) . . . . . . 11 2.4 Using scan directly . . . . . . 12",
+                    "pdf", "Contents", _unit([1, 0, 0]))
+    body = Candidate(2, "Function read.fwf provides a simple way to read such files, specifying a vector of "
+                        "field widths.", "pdf", "Fixed-width-format files", _unit([0.6, 0.8, 0]))
+    ranked = rerank(_stems(q), qv, [toc, body], {s: 1.0 for s in _stems(q)})
+    assert ranked[0][0] == 2
+    # the contents page matched more of the question (all its words, and the closer embedding): only the
+    # penalty puts it second
+    by_id = {cid: (score, parts) for cid, score, parts in ranked}
+    assert by_id[1][0] + rr.CONTENTS_PENALTY > by_id[2][0]
