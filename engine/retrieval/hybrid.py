@@ -21,7 +21,7 @@ from ..settings import RetrievalSettings
 from ..store.db import Database
 from ..index.vectors import VectorIndex, blobs_to_vectors
 from .query import fts_query
-from .rerank import query_names, Candidate, rerank
+from .rerank import Candidate, query_names, rerank
 from .stats import query_terms
 
 # Chunks taken from the best sections, beyond those either retriever returned (bounds the re-ranking cost).
