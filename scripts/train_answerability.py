@@ -1,4 +1,4 @@
-"""Experiment: train an answerability verifier for abstention from SQuAD 2.0 (did not work; not used).
+"""Experiment: train an answerability verifier for abstention from SQuAD 2.0 (not yet good enough; not used).
 
 Issue 3 asks the engine to abstain on >= 60% of squad-dev's unanswerable questions while refusing <= 15% of the
 answerable ones. Those questions were written by crowdworkers to look answerable from their paragraph (an entity
@@ -19,6 +19,8 @@ article's most similar other paragraph (0). 10,419 examples, 3,495 answerable. W
     the step-300 weights in the engine:      squad-dev answerable vs unanswerable AUC 0.52 (chance)
     the same run at the end of its epoch:    validation AUC 0.66 (head) / 0.67 (span); squad-dev AUC 0.60,
                                              8 of 24 unanswerable refused at 15% of answerable (= `strict`)
+    a second epoch (--init, lr 3e-4):        validation AUC 0.72 / 0.71; squad-dev AUC 0.66, 11 of 24 at 15%
+                                             (scripts/checkpoints/answerability-2-epochs.npz; still rising)
 
 About 10,000 examples on two CPU cores (2.5 s a step) are far from what SQuAD 2.0 models train on (130,000
 questions, GPUs). With a GPU session and SQuAD 2.0's training set this is the experiment to repeat.
