@@ -22,14 +22,8 @@ from evidence_eval import Selector
 from engine.answer.ask import select_evidence
 from engine.retrieval.stats import query_terms
 
-ck = np.load(sys.argv[1])
 net = ta.AnswerabilityNet.from_base(rank=16, layers=(0, 1, 2, 3, 4, 5))
-with torch.no_grad():
-    for name, ad in net.adapters.items():
-        ad.a.copy_(torch.from_numpy(ck[f"{name}|a"].astype(np.float32)))
-        ad.b.copy_(torch.from_numpy(ck[f"{name}|b"].astype(np.float32)))
-    net.head.weight.copy_(torch.from_numpy(ck["head|weight"])); net.head.bias.copy_(torch.from_numpy(ck["head|bias"]))
-    net.span.weight.copy_(torch.from_numpy(ck["span|weight"])); net.span.bias.copy_(torch.from_numpy(ck["span|bias"]))
+ta.load_weights(net, sys.argv[1])
 net.eval()
 tok = AutoTokenizer.from_pretrained(str(packaged_embedder_dir()))
 

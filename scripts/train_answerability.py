@@ -82,10 +82,13 @@ def _module(root, dotted: str):
 
 class AnswerabilityNet:
     """The verifier in torch, for training: the packaged encoder, adapters on ADAPTED_LAYERS, a head over [CLS]
-    and the mean token."""
+    and the mean token, and a span head (start/end logits per token: the answer's span, [CLS] for none)."""
 
-    def __init__(self, encoder, head, adapters: dict[str, LoraLinear]):
-        self.encoder, self.head, self.adapters = encoder, head, adapters
+    def __init__(self, encoder, adapters: dict[str, LoraLinear]):
+        hidden = encoder.config.hidden_size
+        self.encoder, self.adapters = encoder, adapters
+        self.head = torch.nn.Linear(2 * hidden, 1)
+        self.span = torch.nn.Linear(hidden, 2)
 
     @classmethod
     def from_base(cls, rank: int = 16, alpha: float | None = None, model_dir: str | None = None,
@@ -102,32 +105,22 @@ class AnswerabilityNet:
                 parent, last = name.rsplit(".", 1)
                 adapters[name] = LoraLinear(_module(encoder, name), rank, alpha or 2.0 * rank)
                 setattr(_module(encoder, parent), last, adapters[name])
-        head = torch.nn.Linear(2 * encoder.config.hidden_size, 1)
-        net = cls(encoder, head, adapters)
-        net.span = torch.nn.Linear(encoder.config.hidden_size, 2)
-        return net
+        return cls(encoder, adapters)
 
-    span: torch.nn.Linear | None = None  # start/end logits per token: the answer's span, [CLS] for none
+    def modules(self):
+        return self.encoder, self.head, self.span
 
     def parameters(self):
-        yield from self.encoder.parameters()
-        yield from self.head.parameters()
-        if self.span is not None:
-            yield from self.span.parameters()
+        for m in self.modules():
+            yield from m.parameters()
 
     def train(self):
-        for m in (self.encoder, self.head, self.span):
-            if m is not None:
-                m.train()
+        for m in self.modules():
+            m.train()
 
     def eval(self):
-        for m in (self.encoder, self.head, self.span):
-            if m is not None:
-                m.eval()
-
-    def __call__(self, enc) -> torch.Tensor:
-        """Logits, one per (question, passage) pair in the tokenizer output `enc`."""
-        return self.forward(enc)[0]
+        for m in self.modules():
+            m.eval()
 
     def forward(self, enc):
         """(answerable logits, start logits, end logits); padding gets -1e4 start/end logits."""
@@ -135,14 +128,12 @@ class AnswerabilityNet:
         mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
         logit = self.head(torch.cat([hidden[:, 0], mean], dim=-1)).squeeze(-1)
-        if self.span is None:
-            return logit, None, None
         se = self.span(hidden).masked_fill(mask == 0, -1e4)
         return logit, se[..., 0], se[..., 1]
 
 
 def save_weights(net: AnswerabilityNet, path: str | Path, meta: dict) -> None:
-    """Only what training changed: each adapter's A and B (float16), its scale, and the head (float32)."""
+    """Only what training changed: each adapter's A and B (float16), its scale, and the heads (float32)."""
     arrays = {}
     for name, ad in net.adapters.items():
         arrays[f"{name}|a"] = ad.a.detach().numpy().astype(np.float16)
@@ -150,9 +141,8 @@ def save_weights(net: AnswerabilityNet, path: str | Path, meta: dict) -> None:
         arrays[f"{name}|scale"] = np.array(ad.scale, dtype=np.float32)
     arrays["head|weight"] = net.head.weight.detach().numpy().astype(np.float32)
     arrays["head|bias"] = net.head.bias.detach().numpy().astype(np.float32)
-    if net.span is not None:
-        arrays["span|weight"] = net.span.weight.detach().numpy().astype(np.float32)
-        arrays["span|bias"] = net.span.bias.detach().numpy().astype(np.float32)
+    arrays["span|weight"] = net.span.weight.detach().numpy().astype(np.float32)
+    arrays["span|bias"] = net.span.bias.detach().numpy().astype(np.float32)
     arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(str(path) + ".tmp.npz")
@@ -169,7 +159,7 @@ def load_weights(net: AnswerabilityNet, path: str | Path) -> None:
             ad.b.copy_(torch.from_numpy(saved[f"{name}|b"].astype(np.float32)))
         net.head.weight.copy_(torch.from_numpy(saved["head|weight"]))
         net.head.bias.copy_(torch.from_numpy(saved["head|bias"]))
-        if net.span is not None and "span|weight" in saved.files:
+        if "span|weight" in saved.files:  # checkpoints from before the span head have none
             net.span.weight.copy_(torch.from_numpy(saved["span|weight"]))
             net.span.bias.copy_(torch.from_numpy(saved["span|bias"]))
 
@@ -257,14 +247,11 @@ def evaluate(net: AnswerabilityNet, tokenizer, items: list) -> dict:
         for enc, y, _, _ in batches(items, tokenizer, 64, None):
             logit, start, end = net.forward(enc)
             head.extend(logit.tolist())
-            if start is not None:
-                span.extend(span_margin(start, end, enc).tolist())
+            span.extend(span_margin(start, end, enc).tolist())
             labels.extend(y.tolist())
     y = np.array(labels)
     out = {"n": len(items)}
     for name, vals in (("head", head), ("span", span)):
-        if not vals:
-            continue
         s = np.array(vals)
         pos, neg = s[y == 1], s[y == 0]
         auc = float((pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean())

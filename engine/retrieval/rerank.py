@@ -84,7 +84,9 @@ def contents_like(text: str) -> bool:
     return len(_LEADER_ENTRY.findall(text)) >= 3
 
 
-_NAME = re.compile(r"\b[A-Z][\w'-]*(?:\s+(?:(?:of|the|de|du|von|van|for|and)\s+)*[A-Z][\w'-]*)+")
+# Lower-case words that may join the capitalised words of one name ("Wars of Religion", "Louis de Condé").
+_CONNECTORS = ("of", "the", "de", "du", "von", "van", "for", "and")
+_NAME = re.compile(r"\b[A-Z][\w'-]*(?:\s+(?:(?:" + "|".join(_CONNECTORS) + r")\s+)*[A-Z][\w'-]*)+")
 
 
 def query_names(query: str) -> list[str]:
@@ -95,7 +97,7 @@ def query_names(query: str) -> list[str]:
         words = m.group(0).split()
         if m.start() == 0:
             words = words[1:]
-            while words and words[0].lower() in ("of", "the", "de", "du", "von", "van", "for", "and"):
+            while words and words[0].lower() in _CONNECTORS:
                 words = words[1:]
         if sum(w[0].isupper() for w in words) >= 2:
             out.append(" ".join(words).lower())

@@ -1,7 +1,7 @@
 """answer_type: the kind of answer a question asks for, read from its own wh-word or an explicit phrase."""
 from __future__ import annotations
 
-from engine.retrieval.answertype import answer_type, offers
+from engine.retrieval.answertype import answer_type, asked_for, offers
 
 
 def test_explicit_kinds() -> None:
@@ -30,8 +30,6 @@ def test_offers_something_the_question_does_not_already_name() -> None:
 
 
 def test_asked_for_names_what_the_answer_is() -> None:
-    from engine.retrieval.answertype import asked_for
-
     assert asked_for("What textile industry did the Huguenots contribute to in Ireland?") == ["textile", "industry"]
     assert asked_for("How many pumps does the station use?") == ["pumps"]
     assert asked_for("Which sea borders the country?") == ["sea", "borders"]

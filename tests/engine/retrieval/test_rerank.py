@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.retrieval.hybrid import locator
-import engine.retrieval.rerank as rr
-from engine.retrieval.rerank import CODE, PROSE, Candidate, rerank
+from engine.retrieval.rerank import CODE, CONTENTS_PENALTY, PROSE, Candidate, contents_like, query_names, rerank
 from engine.retrieval.textmatch import content_stems
 
 
@@ -71,8 +70,6 @@ def test_features_are_reported() -> None:
 
 
 def test_query_names_are_capitalised_names_of_several_words() -> None:
-    from engine.retrieval.rerank import query_names
-
     assert query_names("What treaty ended the Wars of Religion?") == ["wars of religion"]
     assert query_names("Who designed the Scottish Parliament building?") == ["scottish parliament"]
     assert query_names("What Is the capital?") == []  # the opening word and one capital: no name
@@ -87,8 +84,6 @@ def test_a_chunk_writing_the_questions_name_whole_wins_a_tie() -> None:
                           "Chapter 1", _unit([0.9, 0.4, 0]))
     named = Candidate(2, "The Wars of Religion ended with the treaty the king granted.", "pdf", "Chapter 4",
                       _unit([0.9, 0.4, 0]))
-    from engine.retrieval.rerank import query_names
-
     idf = {s: 1.0 for s in _stems(q)}
     without = rerank(_stems(q), qv, [scattered, named], idf)
     with_names = rerank(_stems(q), qv, [scattered, named], idf, query_names(q))
@@ -97,8 +92,6 @@ def test_a_chunk_writing_the_questions_name_whole_wins_a_tie() -> None:
 
 
 def test_contents_and_index_pages_are_recognised() -> None:
-    from engine.retrieval.rerank import contents_like
-
     assert contents_like("Contents\nChapter 1. Steam engine …… 3\nChapter 2. Oil crisis …… 13\nChapter 3. Parliament …… 19")
     assert contents_like("1.1 Package structure. . . . . . . 3 1.1.1 The DESCRIPTION file . . . . . . 4 "
                          "1.1.2 Licensing . . . . . . . 9")
@@ -118,4 +111,4 @@ def test_a_contents_page_ranks_below_the_section_it_lists() -> None:
     # the contents page matched more of the question (all its words, and the closer embedding): only the
     # penalty puts it second
     by_id = {cid: (score, parts) for cid, score, parts in ranked}
-    assert by_id[1][0] + rr.CONTENTS_PENALTY > by_id[2][0]
+    assert by_id[1][0] + CONTENTS_PENALTY > by_id[2][0]
