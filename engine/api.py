@@ -360,7 +360,8 @@ class Engine:
         embed = self.embedder.embed if retriever.embedder is not None else None
         llm = self.llm
         ctx = AskContext(self.db, ContextPlanner(self.db, retriever), embed, llm, self._answer_settings(llm),
-                         embedder_name=self.embedder.name if embed is not None else "")
+                         embedder_name=self.embedder.name if embed is not None else "",
+                         answerable=_answerable_scores)
         yield from ask_stream(ctx, question.strip(), self._scope(docs), history=history,
                               cancelled=as_predicate(cancel))
 
@@ -517,3 +518,10 @@ class Engine:
                 closer()
         self._answerer = self._llm = None
 
+
+def _answerable_scores(question: str, passages: list[str]):
+    """The trained reader abstention consults (answer/answerable.py), loaded on first use, once per process."""
+    from .answer.answerable import shared_model
+    from .paths import packaged_embedder_dir
+
+    return shared_model(packaged_embedder_dir()).scores(question, passages)

@@ -124,10 +124,13 @@ class LlmSettings:
     history_turns: int = _f(3, "Follow-up history", "Earlier question/answer pairs carried into a follow-up.",
                             minimum=0)
     abstain: str = _f("rarely", "Refuse when evidence is weak",
-                      "How readily an answer is refused instead of quoting weak evidence. On the development set "
-                      "(docs/answers.md): rarely refuses only when the closest passage is far from the question in "
-                      "both words and meaning (questions the library is not about); balanced refuses 10% of "
-                      "answerable and 17% of trick questions; strict 13% and 33%, with fewer wrong citations.",
+                      "How readily an answer is refused instead of quoting weak evidence. rarely refuses only when "
+                      "the closest passage is far from the question in both words and meaning (questions the "
+                      "library is not about). balanced and strict also ask a small trained reader whether the best "
+                      "passages answer the question; on encyclopedic prose (docs/answers.md) balanced refuses 7% "
+                      "of answerable and 25% of trick questions, strict 7% and 42%. The reader learnt from "
+                      "encyclopedic text: on a technical manual's how-to questions it refuses a third (balanced) "
+                      "to over half (strict) of answerable ones.",
                       choices=ABSTAIN_LEVELS)
 
 

@@ -1,64 +1,92 @@
-"""How a trained answerability checkpoint (scripts/train_answerability.py) separates squad-dev's questions.
+"""How an answerability checkpoint separates questions, through the engine's own path (no model generation).
 
-For every squad-dev question (and tests/eval/off-topic's), the engine's own plan and evidence pick up to five
-passage windows (the best evidence units first, then the best retrieved chunks); the checkpoint scores each and the
-highest counts. Prints AUC answerable vs unanswerable / off-topic and the share refused at the threshold that
-refuses 15% of answerable questions. Torch only; a diagnostic, not part of the engine.
+For every question of each set, the engine plans its context and picks evidence as `ask` does, and the verifier
+(engine/answer/answerable.py, numpy) scores the windows `ask` would read; the best logit is the question's verdict.
+Prints, per set, the share of questions refused at each threshold, and for a set with unanswerable questions the
+AUC. `ask` refuses when the verdict is below the level's `answerable_below` (engine/answer/ask.py, ABSTAIN).
 
-    .venv/bin/python scripts/check_answerability.py scripts/checkpoints/answerability-2-epochs.npz /tmp/lib-sq
-(the library must already hold squad-dev's three PDFs)
+    .venv/bin/python scripts/check_answerability.py --weights engine/data/answerability.npz \\
+        ../shared/eval/sets/squad-dev:/tmp/lib-sq tests/eval/r-exts:/tmp/lib-rexts \\
+        tests/eval/off-topic/questions.txt:/tmp/lib-sq --thresholds -1,-0.5,0 [--out scores.json]
+A set is a folder with questions.jsonl (`answerable` defaults to true) or a plain list of questions (a .txt file,
+all counted as not answerable by the library); each library must already hold the set's documents.
 """
-import json, sys
-import numpy as np, torch
+from __future__ import annotations
+
+import argparse
+import json
+import sys
 from pathlib import Path
+
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
-for p in (ROOT, ROOT / 'scripts', ROOT / 'tests' / 'eval'):
-    sys.path.insert(0, str(p))
-import train_answerability as ta
-from transformers import AutoTokenizer
-from engine import Engine
-from engine.paths import packaged_embedder_dir
-from evidence_eval import Selector
-from engine.answer.ask import select_evidence
-from engine.retrieval.stats import query_terms
+sys.path.insert(0, str(ROOT))
 
-net = ta.AnswerabilityNet.from_base(rank=16, layers=(0, 1, 2, 3, 4, 5))
-ta.load_weights(net, sys.argv[1])
-net.eval()
-tok = AutoTokenizer.from_pretrained(str(packaged_embedder_dir()))
+from engine import Engine  # noqa: E402
+from engine.answer.answerable import WEIGHTS, shared_model  # noqa: E402
+from engine.answer.ask import AskContext, answerability, select_evidence  # noqa: E402
+from engine.paths import packaged_embedder_dir  # noqa: E402
+from engine.retrieval.planner import ContextPlanner  # noqa: E402
+from engine.retrieval.stats import query_terms  # noqa: E402
 
-def window(text, s, e, size=1000):
-    if len(text) <= size: return text
-    mid = (s + e) // 2 if e > s else 0
-    lo = max(0, min(mid - size // 2, len(text) - size)); return text[lo:lo + size]
 
-qs = [json.loads(l) for l in open(ROOT.parent / 'shared' / 'eval' / 'sets' / 'squad-dev' / 'questions.jsonl')]
-off = [x.strip() for x in open(ROOT / 'tests' / 'eval' / 'off-topic' / 'questions.txt') if x.strip()]
-rows = []
-with Engine.open(sys.argv[2]) as eng:
-    sel = Selector(eng)
-    for group, q in [('ans' if x['answerable'] else 'una', x['question']) for x in qs] + [('off', o) for o in off]:
-        plan = sel.planner.plan(q, None, sel.ctx.settings.budget, search_query=q)
-        score_of = {r.chunk_id: r.score for r in plan.ranked}
-        passages = plan.passages
-        units = select_evidence(sel.ctx, q, passages, score_of, query_terms(sel.ctx.db, q))
-        ranked = sorted(passages, key=lambda c: -score_of.get(c.id, 0.0))
-        cands = [(u.chunk, u.start, u.end) for u in units[:3] + sorted(units, key=lambda u: -u.score)[:2]] + [(c, 0, 0) for c in ranked[:2]]
-        seen, texts = set(), []
-        for c, s, e in cands:
-            if c.id in seen: continue
-            seen.add(c.id); texts.append(window(c.text, s, e))
-            if len(texts) >= 5: break
-        enc = tok([q] * len(texts), texts, truncation='only_second', max_length=256, padding=True, return_tensors='pt')
-        with torch.no_grad():
-            logit, st, en = net.forward(enc)
-            margin = ta.span_margin(st, en, enc)
-        rows.append((group, float(logit.max()), float(margin.max())))
+def load_questions(path: Path) -> list[tuple[str, bool]]:
+    if path.suffix == ".txt":
+        return [(line.strip(), False) for line in open(path, encoding="utf-8") if line.strip()]
+    rows = [json.loads(line) for line in open(path / "questions.jsonl", encoding="utf-8") if line.strip()]
+    return [(r["question"], r.get("answerable", True)) for r in rows]
 
-def auc(pos, neg):
-    return np.mean([(p > n) + 0.5 * (p == n) for p in pos for n in neg])
-for k, name in ((1, 'head'), (2, 'span')):
-    g = {x: [r[k] for r in rows if r[0] == x] for x in ('ans', 'una', 'off')}
-    cut = np.quantile(g['ans'], 0.15)
-    print(name, 'AUC ans/una', round(auc(g['ans'], g['una']), 3), 'ans/off', round(auc(g['ans'], g['off']), 3),
-          f"at 15% of answerable refused: unanswerable {np.mean(np.array(g['una']) < cut):.2f}, off-topic {np.mean(np.array(g['off']) < cut):.2f}")
+
+def verdicts(library: str, questions: list[tuple[str, bool]], weights: Path) -> list[float | None]:
+    model = shared_model(packaged_embedder_dir(), weights)
+    out = []
+    with Engine.open(library) as eng:
+        planner = ContextPlanner(eng.db, eng.retriever())
+        ctx = AskContext(eng.db, planner, eng.embedder.embed, None, eng.settings.llm,
+                         embedder_name=eng.embedder.name)
+        for q, _ in questions:
+            plan = planner.plan(q, None, ctx.settings.budget, search_query=q)
+            score_of = {r.chunk_id: r.score for r in plan.ranked}
+            units = select_evidence(ctx, q, plan.passages, score_of, query_terms(ctx.db, q))
+            by_score = sorted(plan.passages, key=lambda c: -score_of.get(c.id, 0.0))
+            out.append(answerability(model.scores, q, units, by_score) if units else None)
+    return out
+
+
+def auc(pos: list[float], neg: list[float]) -> float:
+    return float(np.mean([(p > n) + 0.5 * (p == n) for p in pos for n in neg]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("sets", nargs="+", help="SET:LIBRARY pairs")
+    ap.add_argument("--weights", type=Path, default=WEIGHTS)
+    ap.add_argument("--thresholds", default="-1,-0.5,0")
+    ap.add_argument("--out", type=Path)
+    args = ap.parse_args()
+    cuts = [float(t) for t in args.thresholds.split(",")]
+    dump = {}
+    for pair in args.sets:
+        set_path, library = pair.rsplit(":", 1)
+        qs = load_questions(Path(set_path))
+        vs = verdicts(library, qs, args.weights)
+        dump[set_path] = [{"question": q, "answerable": a, "verdict": v} for (q, a), v in zip(qs, vs)]
+        for label, want in (("answerable", True), ("unanswerable", False)):
+            vals = [v for (_, a), v in zip(qs, vs) if a == want]
+            if not vals:
+                continue
+            scored = [v for v in vals if v is not None]
+            shares = ", ".join(f"<{c:g}: {sum(v < c for v in scored) / len(vals):.2f}" for c in cuts)
+            print(f"{set_path} {label} n={len(vals)} unscored={len(vals) - len(scored)} refused {shares}")
+        pos = [v for (_, a), v in zip(qs, vs) if a and v is not None]
+        neg = [v for (_, a), v in zip(qs, vs) if not a and v is not None]
+        if pos and neg:
+            print(f"{set_path} AUC {auc(pos, neg):.3f}; threshold refusing 10% / 15% of answerable: "
+                  f"{np.quantile(pos, 0.10):.3f} / {np.quantile(pos, 0.15):.3f}")
+    if args.out:
+        args.out.write_text(json.dumps(dump, indent=1))
+
+
+if __name__ == "__main__":
+    main()
