@@ -23,6 +23,8 @@ article's most similar other paragraph (0). 10,419 examples, 3,495 answerable. W
     a third (--init, lr 2e-4, to step 300):  validation AUC 0.73 / 0.71; squad-dev AUC 0.69
     a fourth (--init the third, lr 2e-4):    validation AUC 0.73 / 0.73 (a plateau); squad-dev AUC 0.73:
                                              shipped as engine/data/answerability.npz
+    a fifth, + 1,500 HotpotQA questions:     validation AUC 0.75; squad-dev AUC 0.76, but R manual questions
+      (--hotpot, lr 2e-4, seed 20261207)     refused more (docs/answers.md): not shipped
 
 The fourth epoch's weights are what the engine runs: scripts/check_answerability.py measures them through the
 engine's own passages (docs/answers.md, "Abstention"). About 10,000 examples on two CPU cores (2.5-4 s a step) are
