@@ -24,8 +24,6 @@ from ..errors import ModelLoadError
 
 MAX_LENGTH = 256  # question + passage tokens: what the adapters were trained on
 WINDOW_CHARS = 1000  # about 220 tokens of English prose: a SQuAD paragraph with its neighbourhood
-HEADS = 12
-LAYER_NORM_EPS = 1e-12
 WEIGHTS = Path(__file__).resolve().parents[1] / "data" / "answerability.npz"
 
 
@@ -57,10 +55,10 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     return 0.5 * x * (1.0 + _erf(x * np.float32(0.7071067811865476)))  # float32 throughout
 
 
-def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
     mean = x.mean(-1, keepdims=True)
     var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + LAYER_NORM_EPS) * weight + bias
+    return (x - mean) / np.sqrt(var + eps) * weight + bias
 
 
 @dataclass
@@ -71,6 +69,8 @@ class AnswerabilityModel:
     head_weight: np.ndarray
     head_bias: float
     layers: int
+    heads: int
+    eps: float  # layer-norm epsilon
     tokenizer: object
 
     @classmethod
@@ -79,19 +79,25 @@ class AnswerabilityModel:
 
         try:
             w = {k: v.astype(np.float32) for k, v in read_safetensors(base_dir / "model.safetensors").items()}
-            saved = np.load(weights)
-        except (OSError, ValueError, KeyError) as e:
+            config = json.loads((base_dir / "config.json").read_text(encoding="utf-8"))
+            with np.load(weights) as saved:
+                for key in saved.files:
+                    if key.endswith("|a"):  # W + scale * B A: the adapter folded into the base weight
+                        name = key[:-2]
+                        delta = saved[f"{name}|b"].astype(np.float32) @ saved[f"{name}|a"].astype(np.float32)
+                        w[f"{name}.weight"] = w[f"{name}.weight"] + float(saved[f"{name}|scale"]) * delta
+                head_weight = saved["head|weight"].astype(np.float32)[0]
+                head_bias = float(saved["head|bias"][0])
+            layers = 1 + max(int(k.split(".")[2]) for k in w if k.startswith("encoder.layer."))
+            tok = Tokenizer.from_file(str(base_dir / "tokenizer.json"))
+        except (OSError, ValueError, KeyError) as e:  # a missing or foreign file, or weights for another network
             raise ModelLoadError(f"The answerability model could not be read ({e}).") from e
-        for key in saved.files:
-            if key.endswith("|a"):
-                name = key[:-2]
-                delta = saved[f"{name}|b"].astype(np.float32) @ saved[f"{name}|a"].astype(np.float32)
-                w[f"{name}.weight"] = w[f"{name}.weight"] + float(saved[f"{name}|scale"]) * delta
-        layers = 1 + max(int(k.split(".")[2]) for k in w if k.startswith("encoder.layer."))
-        tok = Tokenizer.from_file(str(base_dir / "tokenizer.json"))
+        except Exception as e:  # tokenizers raises its own exception type for a malformed tokenizer.json
+            raise ModelLoadError(f"The answerability model's tokenizer could not be read ({e}).") from e
         tok.no_padding()
         tok.enable_truncation(MAX_LENGTH, strategy="only_second")
-        return cls(w, saved["head|weight"].astype(np.float32)[0], float(saved["head|bias"][0]), layers, tok)
+        return cls(w, head_weight, head_bias, layers, int(config["num_attention_heads"]),
+                   float(config.get("layer_norm_eps", 1e-12)), tok)
 
     def scores(self, question: str, passages: list[str]) -> np.ndarray:
         """One logit per passage: above 0, the model thinks the passage answers the question."""
@@ -117,22 +123,24 @@ class AnswerabilityModel:
         b, n = ids.shape
         x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n][None]
              + w["embeddings.token_type_embeddings.weight"][types])
-        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-        d = x.shape[-1] // HEADS
+        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
+        heads = self.heads
+        d = x.shape[-1] // heads
         blocked = (1.0 - mask)[:, None, None, :] * np.float32(-1e9)  # padding receives no attention
         for i in range(self.layers):
             p = f"encoder.layer.{i}"
-            q, k, v = (self._linear(x, f"{p}.attention.self.{t}").reshape(b, n, HEADS, d).transpose(0, 2, 1, 3)
+            q, k, v = (self._linear(x, f"{p}.attention.self.{t}").reshape(b, n, heads, d).transpose(0, 2, 1, 3)
                        for t in ("query", "key", "value"))
             att = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(d)) + blocked
             att = np.exp(att - att.max(-1, keepdims=True))
             att /= att.sum(-1, keepdims=True)
             ctx = (att @ v).transpose(0, 2, 1, 3).reshape(b, n, -1)
             x = _layer_norm(x + self._linear(ctx, f"{p}.attention.output.dense"),
-                            w[f"{p}.attention.output.LayerNorm.weight"], w[f"{p}.attention.output.LayerNorm.bias"])
+                            w[f"{p}.attention.output.LayerNorm.weight"], w[f"{p}.attention.output.LayerNorm.bias"],
+                            self.eps)
             h = _gelu(self._linear(x, f"{p}.intermediate.dense"))
             x = _layer_norm(x + self._linear(h, f"{p}.output.dense"),
-                            w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"])
+                            w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"], self.eps)
         return x
 
 

@@ -71,6 +71,10 @@ def test_wrong_weights_file_is_a_clear_error(tmp_path):
     bad.write_bytes(b"not a numpy archive")
     with pytest.raises(ModelLoadError, match="answerability model"):
         AnswerabilityModel.load(packaged_embedder_dir(), bad)
+    headless = tmp_path / "headless.npz"
+    np.savez(headless, other=np.zeros(3))  # a numpy archive, but not these weights
+    with pytest.raises(ModelLoadError, match="answerability model"):
+        AnswerabilityModel.load(packaged_embedder_dir(), headless)
 
 
 @dataclass
