@@ -72,6 +72,10 @@ ORDER_MARGIN = 0.5
 DENSE_UNITS = 48
 ABSTAIN_TEXT = ("I could not find an answer to this in your library. The closest passages are listed below; "
                 "they may help you look further.")
+# When only the trained reader refused, the passages are about the question's subject: say so, so that the reader
+# knows the library was not silent, only not explicit.
+NOT_SAID_TEXT = ("Your library mentions this, but none of the closest passages says what you asked. They are listed "
+                 "below; they may help you look further.")
 
 
 @dataclass
@@ -143,9 +147,12 @@ def ask_stream(ctx: AskContext, question: str, doc_ids: Sequence[int] | None, *,
         if verdict is not None:
             context["answerability"] = round(verdict, 3)
             context["answerability_ms"] = round((time.perf_counter() - t_check) * 1000, 1)
-    if best is None or rule.refuses(strongest.score, meaning) or (
-            verdict is not None and verdict < rule.answerable_below):
+    if best is None or rule.refuses(strongest.score, meaning):
         yield from _abstain(question, sources, t0, retrieve_ms, context, settings_out, units)
+        return
+    if verdict is not None and verdict < rule.answerable_below:
+        context["refused_by"] = "answerability"
+        yield from _abstain(question, sources, t0, retrieve_ms, context, settings_out, units, text=NOT_SAID_TEXT)
         return
 
     prefix, suffix = _prompt(ctx, passages, question, history)
@@ -297,7 +304,7 @@ def _timings(t0: float, retrieve_ms: float, stats) -> dict:
 
 
 def _abstain(question: str, sources: list[Source], t0: float, retrieve_ms: float, context: dict, settings_out: dict,
-             units: list[Evidence], stats=None) -> Iterator[StreamEvent]:
+             units: list[Evidence], stats=None, text: str = ABSTAIN_TEXT) -> Iterator[StreamEvent]:
     closest = []
     seen = set()
     for u in units:
@@ -307,7 +314,7 @@ def _abstain(question: str, sources: list[Source], t0: float, retrieve_ms: float
         closest.append(next(s for s in sources if s.chunk_id == u.chunk.id))
         if len(closest) >= 5:
             break
-    yield TokenEvent(ABSTAIN_TEXT)
-    yield DoneEvent(Answer(question, ABSTAIN_TEXT, True, [], closest or sources[:5], _timings(t0, retrieve_ms, stats),
+    yield TokenEvent(text)
+    yield DoneEvent(Answer(question, text, True, [], closest or sources[:5], _timings(t0, retrieve_ms, stats),
                            settings_out, context))
 

@@ -9,7 +9,7 @@ import pymupdf as fitz
 import pytest
 
 from engine import Engine, Settings
-from engine.answer.ask import ABSTAIN, RARELY_BY_SCORE, AbstainRule, abstain_rule
+from engine.answer.ask import ABSTAIN, NOT_SAID_TEXT, RARELY_BY_SCORE, AbstainRule, abstain_rule
 from engine.types import CitationEvent, DoneEvent, SourcesEvent, TokenEvent
 from tests.engine.answer.lighthouses import write_lighthouses_pdf
 
@@ -108,6 +108,8 @@ def test_strict_abstention_refuses_what_rarely_answers(library):
     assert not ABSTAIN["rarely"].refuses(score, meaning)
     assert strict.context["answerability"] < ABSTAIN["strict"].answerable_below
     assert strict.abstained and strict.citations == [] and strict.sources
+    # the passages are about the lighthouse: the refusal says the library mentions it but does not say this
+    assert strict.answer == NOT_SAID_TEXT and strict.context["refused_by"] == "answerability"
     assert not rarely.abstained and "answerability" not in rarely.context  # "rarely" does not consult the reader
     assert (rarely.context["best_evidence"], rarely.context["best_meaning"]) == (score, meaning)
 
