@@ -11,6 +11,7 @@ A follow-up continues the library's last conversation, stored in conversations.j
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
 
@@ -90,7 +91,10 @@ def cmd_ask(args) -> int:
         return 0
     if streamed:
         sys.stdout.write("\n")
-    if answer.answer and answer.answer.strip() != "":
+    if answer.abstained:
+        if not streamed:  # a refusal is streamed as it stands: no verified version to show again
+            print(answer.answer)
+    elif answer.answer and answer.answer.strip() != "":
         print("\nAnswer (verified):\n" + answer.answer)
     if answer.citations:
         print("\nCitations:")
@@ -101,12 +105,21 @@ def cmd_ask(args) -> int:
         print("\nClosest passages:")
         for s in answer.sources[:5]:
             where = f"p. {s.page}" if s.page is not None else (f"lines {s.lines[0]}–{s.lines[1]}" if s.lines else "")
-            print(f"  {s.path} {where}")
+            # two passages on one page are told apart by how they begin
+            print(f"  {s.path} {where}\n    {_excerpt(s.text, answer.question)}")
     t = answer.timings
     print(f"\n({t.get('total_ms', 0) / 1000:.1f} s, first token {t.get('first_token_ms', 0) / 1000:.1f} s, "
           f"{t.get('prompt_tokens', 0)} prompt tokens, cache {'hit' if t.get('cache_hit') else 'miss'})",
           file=sys.stderr)
     return 0
+
+
+def _excerpt(text: str, question: str, size: int = 110) -> str:
+    """The passage's sentence sharing most words with the question, shortened to `size` characters."""
+    wanted = {w for w in re.findall(r"\w+", question.lower()) if len(w) > 3}
+    sentences = re.split(r"(?<=[.!?])\s+", " ".join(text.split()))
+    best = max(sentences, key=lambda x: len(wanted & set(re.findall(r"\w+", x.lower())))) if sentences else ""
+    return best if len(best) <= size else best[:size].rsplit(" ", 1)[0] + " …"
 
 
 def cmd_models(args) -> int:

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from engine.cli_answer import _excerpt
 from tests.engine.ingest.pdfgen import PdfBuilder
 
 pytestmark = pytest.mark.slow
@@ -82,3 +83,14 @@ def test_a_command_that_cannot_do_its_job_says_why_in_one_line(tmp_path):
     # the library the bad commands ran against still holds its document
     assert [d["path"] for d in json.loads(_lectern(lib, "docs", "--json").stdout)["documents"]] == [
         str(root / "manual.pdf")]
+
+
+def test_closest_passage_excerpt_is_the_sentence_nearest_the_question():
+    text = ("Tides run high in spring.  The Kestrel lighthouse was built in 1887\non Gannet Rock. "
+            "Ferries leave hourly.")
+    assert _excerpt(text, "When was the Kestrel lighthouse built?") == \
+        "The Kestrel lighthouse was built in 1887 on Gannet Rock."
+    long = "The Kestrel lighthouse " + "stands tall " * 30 + "on the rock."
+    short = _excerpt(long, "Kestrel lighthouse", size=40)
+    assert short.endswith(" …") and len(short) <= 42 and short.startswith("The Kestrel lighthouse")
+    assert _excerpt("", "anything") == ""
