@@ -94,6 +94,8 @@ def abstain(args) -> None:
                 refused = sum(1 for s, m in pairs if rule.refuses(s, m))
                 test = f"score < {rule.score_below}" + (f" and meaning < {rule.meaning_below}"
                                                         if rule.meaning_below is not None else "")
+                if rule.answerable_below is not None:  # the reader's share: scripts/check_answerability.py
+                    test += f"; not counted here: or reader < {rule.answerable_below}"
                 print(f"    {level} ({test}): refuses {refused}/{len(pairs)}")
 
 

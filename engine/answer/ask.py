@@ -139,17 +139,17 @@ def ask_stream(ctx: AskContext, question: str, doc_ids: Sequence[int] | None, *,
     meaning = max((u.dense for u in units), default=0.0)
     context["best_evidence"] = round(strongest.score, 3) if strongest is not None else 0.0
     context["best_meaning"] = round(meaning, 3)
+    if best is None or rule.refuses(strongest.score, meaning):
+        yield from _abstain(question, sources, t0, retrieve_ms, context, settings_out, units)
+        return
     verdict = None
-    if best is not None and rule.answerable_below is not None and ctx.answerable is not None:
+    if rule.answerable_below is not None and ctx.answerable is not None:  # only when words and meaning passed
         by_score = sorted(passages, key=lambda c: -score_of.get(c.id, 0.0))
         t_check = time.perf_counter()
         verdict = answerability(ctx.answerable, question, units, by_score)
         if verdict is not None:
             context["answerability"] = round(verdict, 3)
             context["answerability_ms"] = round((time.perf_counter() - t_check) * 1000, 1)
-    if best is None or rule.refuses(strongest.score, meaning):
-        yield from _abstain(question, sources, t0, retrieve_ms, context, settings_out, units)
-        return
     if verdict is not None and verdict < rule.answerable_below:
         context["refused_by"] = "answerability"
         yield from _abstain(question, sources, t0, retrieve_ms, context, settings_out, units, text=NOT_SAID_TEXT)
