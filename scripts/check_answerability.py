@@ -7,7 +7,7 @@ AUC. `ask` refuses when the verdict is below the level's `answerable_below` (eng
 
     .venv/bin/python scripts/check_answerability.py --weights engine/data/answerability.npz \\
         ../shared/eval/sets/squad-dev:/tmp/lib-sq tests/eval/r-exts:/tmp/lib-rexts \\
-        tests/eval/off-topic/questions.txt:/tmp/lib-sq --thresholds -1,-0.5,0 [--out scores.json]
+        tests/eval/off-topic/questions.txt:/tmp/lib-sq --thresholds=-1,-0.5,0 [--out scores.json]
 A set is a folder with questions.jsonl (`answerable` defaults to true) or a plain list of questions (a .txt file,
 all counted as not answerable by the library); each library must already hold the set's documents.
 """
@@ -22,13 +22,13 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 from engine import Engine  # noqa: E402
 from engine.answer.answerable import WEIGHTS, shared_model  # noqa: E402
-from engine.answer.ask import AskContext, answerability, select_evidence  # noqa: E402
+from engine.answer.ask import answerability  # noqa: E402
 from engine.paths import packaged_embedder_dir  # noqa: E402
-from engine.retrieval.planner import ContextPlanner  # noqa: E402
-from engine.retrieval.stats import query_terms  # noqa: E402
+from evidence_eval import Selector  # noqa: E402
 
 
 def load_questions(path: Path) -> list[tuple[str, bool]]:
@@ -42,13 +42,9 @@ def verdicts(library: str, questions: list[tuple[str, bool]], weights: Path) -> 
     model = shared_model(packaged_embedder_dir(), weights)
     out = []
     with Engine.open(library) as eng:
-        planner = ContextPlanner(eng.db, eng.retriever())
-        ctx = AskContext(eng.db, planner, eng.embedder.embed, None, eng.settings.llm,
-                         embedder_name=eng.embedder.name)
+        selector = Selector(eng)
         for q, _ in questions:
-            plan = planner.plan(q, None, ctx.settings.budget, search_query=q)
-            score_of = {r.chunk_id: r.score for r in plan.ranked}
-            units = select_evidence(ctx, q, plan.passages, score_of, query_terms(ctx.db, q))
+            plan, score_of, units = selector.evidence(q)
             by_score = sorted(plan.passages, key=lambda c: -score_of.get(c.id, 0.0))
             out.append(answerability(model.scores, q, units, by_score) if units else None)
     return out

@@ -42,9 +42,14 @@ class Selector:
                               embedder_name=eng.embedder.name)
 
     def units(self, question: str):
+        return self.evidence(question)[2]
+
+    def evidence(self, question: str):
+        """(the plan, each retrieved chunk's score, the evidence units in citing order), as `ask` has them."""
         plan = self.planner.plan(question, None, self.ctx.settings.budget, search_query=question)
         score_of = {r.chunk_id: r.score for r in plan.ranked}
-        return select_evidence(self.ctx, question, plan.passages, score_of, query_terms(self.ctx.db, question))
+        units = select_evidence(self.ctx, question, plan.passages, score_of, query_terms(self.ctx.db, question))
+        return plan, score_of, units
 
 
 def order(args) -> None:
