@@ -45,8 +45,7 @@ def verdicts(library: str, questions: list[tuple[str, bool]], weights: Path) -> 
         selector = Selector(eng)
         for q, _ in questions:
             plan, score_of, units = selector.evidence(q)
-            by_score = sorted(plan.passages, key=lambda c: -score_of.get(c.id, 0.0))
-            out.append(answerability(model.scores, q, units, by_score) if units else None)
+            out.append(answerability(model.scores, q, units, plan.passages, score_of) if units else None)
     return out
 
 

@@ -144,9 +144,8 @@ def ask_stream(ctx: AskContext, question: str, doc_ids: Sequence[int] | None, *,
         return
     verdict = None
     if rule.answerable_below is not None and ctx.answerable is not None:  # only when words and meaning passed
-        by_score = sorted(passages, key=lambda c: -score_of.get(c.id, 0.0))
         t_check = time.perf_counter()
-        verdict = answerability(ctx.answerable, question, units, by_score)
+        verdict = answerability(ctx.answerable, question, units, passages, score_of)
         if verdict is not None:
             context["answerability"] = round(verdict, 3)
             context["answerability_ms"] = round((time.perf_counter() - t_check) * 1000, 1)
@@ -196,9 +195,9 @@ def select_evidence(ctx: AskContext, question: str, passages: Sequence[ChunkRow]
 
 
 def answerability(score: Callable[[str, list[str]], np.ndarray], question: str, units: list[Evidence],
-                  passages_by_score: list[ChunkRow]) -> float | None:
+                  passages: Sequence[ChunkRow], score_of: dict[int, float]) -> float | None:
     """The trained reader's best logit over the evidence's windows; None when there is no prose to read."""
-    windows = candidate_windows(units, passages_by_score)
+    windows = candidate_windows(units, sorted(passages, key=lambda c: -score_of.get(c.id, 0.0)))
     return float(np.max(score(question, windows))) if windows else None
 
 
