@@ -127,10 +127,9 @@ class LlmSettings:
                       "How readily an answer is refused instead of quoting weak evidence. rarely refuses only when "
                       "the closest passage is far from the question in both words and meaning (questions the "
                       "library is not about). balanced and strict also ask a small trained reader whether the best "
-                      "passages answer the question; on encyclopedic prose (docs/answers.md) balanced refuses 7% "
-                      "of answerable and 25% of trick questions, strict 7% and 42%. The reader learnt from "
-                      "encyclopedic text: on a technical manual's how-to questions it refuses a third (balanced) "
-                      "to over half (strict) of answerable ones.",
+                      "passages answer the question; on encyclopedic prose (docs/answers.md) balanced refuses 9% "
+                      "of answerable and 33% of trick questions, strict 15% and 46%. On a technical manual's "
+                      "how-to questions balanced refuses 13% of answerable ones, strict 39%.",
                       choices=ABSTAIN_LEVELS)
 
 

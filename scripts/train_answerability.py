@@ -25,6 +25,10 @@ article's most similar other paragraph (0). 10,419 examples, 3,495 answerable. W
                                              shipped as engine/data/answerability.npz
     a fifth, + 1,500 HotpotQA questions:     validation AUC 0.75; squad-dev AUC 0.76, but R manual questions
       (--hotpot, lr 2e-4, seed 20261207)     refused more (docs/answers.md): not shipped
+    a sixth, from the fifth, + 331 FAQ       validation AUC 0.75; squad-dev AUC 0.76; R manual how-to questions
+      pairs x3 (--faq, scripts/faq_pairs.py;  refused far less (r-exts 0.35 / 0.59 -> 0.09 / 0.13 at -1.0 / -0.7)
+      --hotpot 1500, lr 1.5e-4, seed         (docs/answers.md, "Technical FAQs")
+      20261208, --limit 10000)
 
 The fourth epoch's weights are what the engine runs: scripts/check_answerability.py measures them through the
 engine's own passages (docs/answers.md, "Abstention"). About 10,000 examples on two CPU cores (2.5-4 s a step) are
@@ -252,6 +256,31 @@ def hotpot_examples(path: str, n: int, rng: random.Random) -> list[tuple[str, st
     return out
 
 
+NO_SPAN = -2  # a passage that answers, with no single span to point at (a FAQ's answer): no span loss
+
+
+def faq_examples(path: str, rng: random.Random) -> list[tuple[str, str, int, int, int]]:
+    """Pairs from technical FAQs (scripts/faq_pairs.py): each question with its own answer (1, NO_SPAN), shown
+    as the reader sees a window (a little of the answer before it, at most WINDOW characters), and with the answer
+    of the same FAQ's question that shares the most words with it (0): how-to questions about software, answered
+    in prose that need not repeat the question's words, which SQuAD and HotpotQA never show."""
+    rows = json.loads(Path(path).read_text())
+    out = []
+    for i, row in enumerate(rows):
+        same = [j for j in range(len(rows)) if j != i and rows[j]["src"] == row["src"]]
+        before = rows[i - 1]["answer"] if i and rows[i - 1]["src"] == row["src"] else ""
+        lead = before[len(before) - rng.randint(0, min(300, len(before))):] if before else ""
+        out.append((row["question"], (lead + " " + row["answer"]).strip()[:FAQ_WINDOW], 1, NO_SPAN, NO_SPAN))
+        if same:
+            qw = words(row["question"])
+            j = max(same, key=lambda k: (len(qw & words(rows[k]["answer"])), rng.random()))
+            out.append((row["question"], rows[j]["answer"][:FAQ_WINDOW], 0, -1, -1))
+    return out
+
+
+FAQ_WINDOW = 1000  # engine/answer/answerable.py WINDOW_CHARS
+
+
 def batches(items: list, tokenizer, size: int, rng: random.Random | None):
     """Batches of similar length (little padding); shuffled batch order when rng is given."""
     order = sorted(range(len(items)), key=lambda k: len(items[k][0]) + len(items[k][1]))
@@ -266,6 +295,9 @@ def batches(items: list, tokenizer, size: int, rng: random.Random | None):
         ys, starts, ends = list(ys), [0] * len(g), [0] * len(g)
         for i in range(len(g)):
             if ys[i] != 1:
+                continue
+            if a0[i] == NO_SPAN:
+                starts[i] = ends[i] = -100  # CrossEntropyLoss's ignore_index
                 continue
             seq = enc.sequence_ids(i)
             toks = [t for t, sid in enumerate(seq) if sid == 1]
@@ -327,6 +359,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=20261203)
     ap.add_argument("--hotpot", help="HotpotQA distractor json to add pairs from (see hotpot_examples)")
     ap.add_argument("--hotpot-questions", type=int, default=2000)
+    ap.add_argument("--faq", help="technical FAQ pairs to add (scripts/faq_pairs.py writes them)")
+    ap.add_argument("--faq-repeat", type=int, default=1, help="add the FAQ pairs this many times")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
@@ -337,6 +371,9 @@ def main() -> None:
     train = examples(train_articles, rng, args.near_miss_share)
     if args.hotpot:
         train += hotpot_examples(args.hotpot, args.hotpot_questions, rng)
+    if args.faq:
+        for _ in range(args.faq_repeat):
+            train += faq_examples(args.faq, rng)
     val = examples(val_articles, random.Random(1), args.near_miss_share)
     val = random.Random(2).sample(val, min(len(val), args.val_size))
     rng.shuffle(train)

@@ -4,8 +4,9 @@ SQuAD 2.0's unanswerable questions are written to look answerable: the paragraph
 only one fact is swapped or negated. Retrieval scores and embedding similarity cannot tell them apart (docs/answers.md,
 "Abstention"); a cross-encoder that reads question and passage together can, somewhat. This is the packaged
 embedder's network (all-MiniLM-L6-v2) with low-rank adapters and a head trained by scripts/train_answerability.py
-on SQuAD 2.0 (never on squad-dev's articles); the trained part ships as engine/data/answerability.npz (~1.3 MB) and
-the base weights are read from the packaged model's model.safetensors.
+on SQuAD 2.0 (never on squad-dev's articles), HotpotQA and technical FAQs (scripts/faq_pairs.py); the trained part
+ships as engine/data/answerability.npz (~1.3 MB) and the base weights are read from the packaged model's
+model.safetensors.
 
 It runs in numpy so that the bundle, which leaves torch out (packaging/README.md), runs it too; the tokenizer is the
 `tokenizers` library the embedder already uses. Five 256-token windows take about half a second on two cores.
