@@ -11,7 +11,7 @@ Sources (all DFSG-free, `apt-get download python3.11-doc debian-faq git-doc sqli
 into one folder): the Python FAQ (reStructuredText sources), the Debian FAQ (plain text), gitfaq (AsciiDoc) and the
 SQLite FAQ (HTML). R's FAQ is left out on purpose: R manuals are what the reader is checked on (tests/eval/r-exts).
 
-    .venv/bin/python scripts/faq_pairs.py /tmp/faq/x --out /tmp/faq.json
+    .venv/bin/python scripts/faq_pairs.py /tmp/faq/x --out /tmp/faq.json [--rst SDIST/docs/faq.rst ...]
 """
 from __future__ import annotations
 
@@ -43,6 +43,8 @@ def rst_text(text: str) -> str:
     text = re.sub(r"`([^`<]*?)\s*<[^>]*>`_+", r"\1", text)
     text = re.sub(r"``([^`]*)``", r"\1", text)
     text = re.sub(r"`([^`]*)`_*", r"\1", text)
+    text = re.sub(r"\*\*([^*]+)\*\*", r"\1", text)  # bold
+    text = re.sub(r"^\s*Answer\s*:", "", text.strip())  # celery's FAQ opens each answer with "**Answer**:"
     keep, in_directive = [], False
     for line in text.split("\n"):
         if line.startswith(".. "):
@@ -55,16 +57,23 @@ def rst_text(text: str) -> str:
     return "\n".join(keep).replace("::", ":")
 
 
+def rst_faq(source: str, text: str) -> list[dict]:
+    """Every section of a reStructuredText FAQ whose heading asks something, with the prose under it."""
+    lines = text.split("\n")
+    heads = [i for i in range(len(lines) - 1) if lines[i].strip()
+             and re.fullmatch(r"[=\-~^]{3,}", lines[i + 1].strip())
+             and len(lines[i + 1].strip()) >= len(lines[i].strip()) - 1]
+    out = []
+    for k, i in enumerate(heads):
+        end = heads[k + 1] if k + 1 < len(heads) else len(lines)
+        out.append(pair(source, lines[i], rst_text("\n".join(lines[i + 2:end]))))
+    return out
+
+
 def python_faq(root: Path) -> list[dict]:
     out = []
     for path in sorted({p.resolve() for p in root.glob("usr/share/doc/python3*/html/_sources/faq/*.rst.txt")}):
-        lines = path.read_text(encoding="utf-8").split("\n")
-        heads = [i for i in range(len(lines) - 1) if lines[i].strip()
-                 and re.fullmatch(r"[=\-~^]{3,}", lines[i + 1].strip())
-                 and len(lines[i + 1].strip()) >= len(lines[i].strip()) - 1]
-        for k, i in enumerate(heads):
-            end = heads[k + 1] if k + 1 < len(heads) else len(lines)
-            out.append(pair("python-" + path.name.split(".")[0], lines[i], rst_text("\n".join(lines[i + 2:end]))))
+        out += rst_faq("python-" + path.name.split(".")[0], path.read_text(encoding="utf-8"))
     return out
 
 
@@ -105,8 +114,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("root", type=Path, help="the folder the .deb files were extracted into")
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--rst", type=Path, nargs="*", default=[],
+                    help="more reStructuredText FAQs, e.g. from sdists: django's docs/faq/*.txt, sqlalchemy's "
+                         "doc/build/faq/*.rst, celery's and scrapy's docs/faq.rst")
     args = ap.parse_args()
     rows = [p for get in (python_faq, debian_faq, git_faq, sqlite_faq) for p in get(args.root) if p]
+    for path in args.rst:
+        source = next((part for part in path.parts if re.match(r"(?i)[a-z]+-\d", part)), path.parent.name)
+        rows += [p for p in rst_faq(f"{source.split('-')[0].lower()}-{path.stem}", path.read_text(encoding="utf-8"))
+                 if p]
     if not rows:
         raise SystemExit(f"no FAQ found under {args.root} (see this script's docstring for the packages)")
     args.out.write_text(json.dumps(rows, indent=0), encoding="utf-8")

@@ -52,3 +52,9 @@ def test_pair_keeps_questions_with_real_answers_only():
     assert faq_pairs.pair("x", "Release notes", LONG) is None  # a heading that asks nothing
     assert faq_pairs.pair("x", "Why?", "See section 4.2.") is None  # a cross-reference, not an answer
     assert faq_pairs.pair("x", "I can't get key bindings to work: why?", LONG)["question"].endswith("why?")
+
+
+def test_rst_faq_from_an_sdist_drops_the_answer_label():
+    text = f"FAQ\n===\n\nCan I schedule tasks?\n---------------------\n\n**Answer**: Yes, with **eta**. {LONG}\n"
+    (row,) = [r for r in faq_pairs.rst_faq("celery-faq", text) if r]
+    assert row["answer"] == f"Yes, with eta. {LONG}"
