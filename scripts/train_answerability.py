@@ -22,15 +22,15 @@ article's most similar other paragraph (0). 10,419 examples, 3,495 answerable. W
     a second epoch (--init, lr 3e-4):        validation AUC 0.72 / 0.71; squad-dev AUC 0.66, 11 of 24 at 15%
     a third (--init, lr 2e-4, to step 300):  validation AUC 0.73 / 0.71; squad-dev AUC 0.69
     a fourth (--init the third, lr 2e-4):    validation AUC 0.73 / 0.73 (a plateau); squad-dev AUC 0.73:
-                                             shipped as engine/data/answerability.npz
+                                             shipped as engine/data/answerability.npz until the sixth
     a fifth, + 1,500 HotpotQA questions:     validation AUC 0.75; squad-dev AUC 0.76, but R manual questions
       (--hotpot, lr 2e-4, seed 20261207)     refused more (docs/answers.md): not shipped
-    a sixth, from the fifth, + 331 FAQ       validation AUC 0.75; squad-dev AUC 0.76; R manual how-to questions
-      pairs x3 (--faq, scripts/faq_pairs.py;  refused far less (r-exts 0.35 / 0.59 -> 0.09 / 0.13 at -1.0 / -0.7)
-      --hotpot 1500, lr 1.5e-4, seed         (docs/answers.md, "Technical FAQs")
-      20261208, --limit 10000)
+    a sixth, from the fifth, + 478 FAQ       validation AUC 0.74; squad-dev AUC 0.75; R manual how-to questions
+      pairs x3 (--faq, scripts/faq_pairs.py   refused far less (r-exts 0.35 / 0.59 -> 0.02 / 0.04 at -1.0 / -0.7):
+      with --rst; --hotpot 1500, lr 1.5e-4,  shipped (docs/answers.md, "Technical FAQs")
+      seed 20261210, --limit 10000)
 
-The fourth epoch's weights are what the engine runs: scripts/check_answerability.py measures them through the
+The sixth epoch's weights are what the engine runs: scripts/check_answerability.py measures them through the
 engine's own passages (docs/answers.md, "Abstention"). About 10,000 examples on two CPU cores (2.5-4 s a step) are
 far from what SQuAD 2.0 models train on (130,000 questions, GPUs); with a GPU session and SQuAD 2.0's training set
 this is the experiment to repeat (`--init engine/data/answerability.npz` continues from the shipped weights).
@@ -38,7 +38,10 @@ this is the experiment to repeat (`--init engine/data/answerability.npz` continu
 Run: .venv/bin/python scripts/train_answerability.py --squad squad.json --out /tmp/answerability.npz \
         --layers 0,1,2,3,4,5 --lr 6e-4 --val-every 150
 then three more epochs, each `--epochs 1 --init` the last output: lr 3e-4, then 2e-4 (seed 20261205), then 2e-4
-(seed 20261206; `--val-size 300` for all four).
+(seed 20261206; `--val-size 300` for all four). The fifth: `--init` the fourth, `--hotpot HOTPOT.json
+--hotpot-questions 1500 --lr 2e-4 --seed 20261207`. The sixth (shipped): `--init` the fifth, `--hotpot HOTPOT.json
+--hotpot-questions 1500 --faq FAQ.json --faq-repeat 3 --limit 10000 --lr 1.5e-4 --seed 20261210` (HOTPOT.json: the
+same wheel's long_context_eval/data/synthetic/json/hotpotqa.json; FAQ.json: scripts/faq_pairs.py with `--rst`).
 """
 from __future__ import annotations
 

@@ -37,11 +37,11 @@ from .verify import Claim, verify
 # meaning never comes close). On the development set it refused 15 of 20 off-topic questions and none of the 96
 # answerable ones. SQuAD 2.0's adversarial unanswerable questions look like real ones on both measures; "balanced"
 # and "strict" also ask a trained reader whether the best passages answer (answerable.py) and refuse below its
-# threshold. On squad-dev: balanced refuses 9% of answerable and 33% of trick questions, strict 15% and 46% (the
+# threshold. On squad-dev: balanced refuses 8% of answerable and 33% of trick questions, strict 13.5% and 46% (the
 # score rules they replaced: 11.5%/17% and 13.5%/33%). The reader also learnt from technical FAQs
-# (scripts/faq_pairs.py), so on a manual's how-to questions (tests/eval/r-exts) it refuses 13% / 39% of answerable
+# (scripts/faq_pairs.py), so on a manual's how-to questions (tests/eval/r-exts) it refuses 4% / 17% of answerable
 # ones (before the FAQs: 35% at 25% of trick questions). "rarely" stays the default: even balanced costs squad-dev's
-# citation recall 0.95 -> 0.875, under issue 3's 0.90 (docs/answers.md).
+# citation recall 0.95 -> 0.885, under issue 3's 0.90 (docs/answers.md).
 @dataclass(frozen=True)
 class AbstainRule:
     score_below: float
