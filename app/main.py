@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 
-from . import crash, icons
+from . import crash, display_check, icons
 from .qt import QApplication, Qt, QTimer
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
         from .self_test import main as self_test
 
         return self_test()
+    problem = None if QApplication.instance() else display_check.display_problem()
+    if problem:
+        print(f"lectern: {problem}", file=sys.stderr)
+        return 1
     QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Lectern")
