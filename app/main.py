@@ -7,6 +7,7 @@ import os
 import sys
 
 from . import crash, display_check, icons
+from .file_open import FileOpenForwarder
 from .qt import QApplication, Qt, QTimer
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow(args.library)
     window.show()
+    if sys.platform == "darwin":  # "Open With" and Dock drops arrive as events there, not in argv
+        # an application-wide filter sees every event, so it is installed only where those events exist
+        app.installEventFilter(FileOpenForwarder(window.add_paths, window))
     if args.paths:
         window.add_paths(args.paths)
     if os.environ.get("LECTERN_QUIT_AFTER_START"):  # packaging/check.sh times the start to a shown window

@@ -9,9 +9,9 @@ from PySide6.QtCore import (QAbstractAnimation, QByteArray, QEasingCurve, QEvent
                             QRunnable, QSettings, QSize, QSizeF, QStandardPaths, Qt, QThread, QThreadPool, QTimer,
                             QUrl, Signal, Slot)
 from PySide6.QtGui import (QAction, QBrush, QColor, QCursor, QDesktopServices, QDragEnterEvent, QDropEvent,
-                           QFont, QFontDatabase, QFontMetrics, QGuiApplication, QIcon, QImage, QKeyEvent,
-                           QKeySequence, QPainter, QPainterPath, QPalette, QPen, QPixmap, QResizeEvent, QShortcut,
-                           QSyntaxHighlighter, QTextCharFormat, QTextCursor, QTextDocument, QTextFormat,
+                           QFileOpenEvent, QFont, QFontDatabase, QFontMetrics, QGuiApplication, QIcon, QImage,
+                           QKeyEvent, QKeySequence, QPainter, QPainterPath, QPalette, QPen, QPixmap, QResizeEvent,
+                           QShortcut, QSyntaxHighlighter, QTextCharFormat, QTextCursor, QTextDocument, QTextFormat,
                            QTransform, QWheelEvent)
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QButtonGroup, QCheckBox, QComboBox, QDialog,
