@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         return self_test()
     problem = None if QApplication.instance() else display_check.display_problem()
     if problem:
-        print(f"lectern: {problem}", file=sys.stderr)
+        _report_start_failure(problem)
         return 1
     QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -57,6 +57,17 @@ def main(argv: list[str] | None = None) -> int:
     if os.environ.get("LECTERN_QUIT_AFTER_START"):  # packaging/check.sh times the start to a shown window
         QTimer.singleShot(0, app.quit)
     return app.exec()
+
+
+def _report_start_failure(problem: str) -> None:
+    """To stderr and to the log file: a copy started from a file manager has no terminal to show stderr."""
+    QApplication.setApplicationName("Lectern")  # static: names the log folder before any application object
+    try:
+        log_file = crash.setup_logging()
+    except OSError:  # no writable log folder: stderr is all there is
+        print(f"lectern: {problem}", file=sys.stderr)
+        return
+    log.error("lectern: %s (this message is also in %s)", problem, log_file)
 
 
 if __name__ == "__main__":

@@ -61,9 +61,13 @@ def test_missing_libraries_found_by_ldd_are_shared_libraries():
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Qt aborts without a display on Linux")
-def test_the_app_without_a_display_exits_with_the_message_not_an_abort():
+def test_the_app_without_a_display_exits_with_the_message_not_an_abort(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"}}
+    env["XDG_STATE_HOME"] = str(tmp_path)  # the log folder, away from the real one
     run = subprocess.run([sys.executable, str(ROOT / "main.py")], env=env, cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 1, run.stderr[-2000:]
     assert "lectern: Lectern's window needs a desktop session" in run.stderr
+    # started from a file manager there is no terminal: the log file has it too
+    logs = list(tmp_path.rglob("lectern.log"))
+    assert len(logs) == 1 and "window needs a desktop session" in logs[0].read_text(encoding="utf-8")
