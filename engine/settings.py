@@ -127,9 +127,9 @@ class LlmSettings:
                       "How readily an answer is refused instead of quoting weak evidence. rarely refuses only when "
                       "the closest passage is far from the question in both words and meaning (questions the "
                       "library is not about). balanced and strict also ask a small trained reader whether the best "
-                      "passages answer the question; on encyclopedic prose (docs/answers.md) balanced refuses 8% "
-                      "of answerable and 33% of trick questions, strict 13.5% and 46%. On a technical manual's "
-                      "how-to questions balanced refuses 4% of answerable ones, strict 17%.",
+                      "passages answer the question; on encyclopedic prose it has not seen (docs/answers.md) "
+                      "balanced refuses 8% of answerable and 17-33% of trick questions, strict 14% and 33-46%. On "
+                      "a technical manual's how-to questions balanced refuses 4% of answerable ones, strict 17%.",
                       choices=ABSTAIN_LEVELS)
 
 

@@ -38,7 +38,8 @@ from .verify import Claim, verify
 # answerable ones. SQuAD 2.0's adversarial unanswerable questions look like real ones on both measures; "balanced"
 # and "strict" also ask a trained reader whether the best passages answer (answerable.py) and refuse below its
 # threshold. On squad-dev: balanced refuses 8% of answerable and 33% of trick questions, strict 13.5% and 46% (the
-# score rules they replaced: 11.5%/17% and 13.5%/33%). The reader also learnt from technical FAQs
+# score rules they replaced: 11.5%/17% and 13.5%/33%); on SQuAD articles it never saw, 8%/17% and 14%/33%
+# (docs/answers.md, "Out of sample"). The reader also learnt from technical FAQs
 # (scripts/faq_pairs.py), so on a manual's how-to questions (tests/eval/r-exts) it refuses 4% / 17% of answerable
 # ones (before the FAQs: 35% at 25% of trick questions). "rarely" stays the default: even balanced costs squad-dev's
 # citation recall 0.95 -> 0.885, under issue 3's 0.90 (docs/answers.md).
