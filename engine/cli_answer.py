@@ -101,7 +101,7 @@ def cmd_ask(args) -> int:
         for c in answer.citations:
             where = f"p. {c.page}" if c.page is not None else (f"lines {c.lines[0]}–{c.lines[1]}" if c.lines else "")
             print(f"[{c.id}] {c.path} {where}\n    “{c.quote}”")
-    elif answer.abstained:
+    elif answer.abstained and answer.sources:
         print("\nClosest passages:")
         for s in answer.sources[:5]:
             where = f"p. {s.page}" if s.page is not None else (f"lines {s.lines[0]}–{s.lines[1]}" if s.lines else "")

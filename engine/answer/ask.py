@@ -74,6 +74,10 @@ ORDER_MARGIN = 0.5
 DENSE_UNITS = 48
 ABSTAIN_TEXT = ("I could not find an answer to this in your library. The closest passages are listed below; "
                 "they may help you look further.")
+# With no passage at all there is nothing to list: the library (or the chosen documents) holds no text yet. Often a
+# new library made by a mistyped --library path, so say that instead of pointing at an empty list.
+NOTHING_TO_READ_TEXT = ("There is nothing to read: your library has no documents with text (or none among the "
+                        "documents you chose). Add some, then ask again.")
 # When only the trained reader refused, the passages are about the question's subject: say so, so that the reader
 # knows the library was not silent, only not explicit.
 NOT_SAID_TEXT = ("Your library mentions this, but none of the closest passages says what you asked. They are listed "
@@ -142,7 +146,8 @@ def ask_stream(ctx: AskContext, question: str, doc_ids: Sequence[int] | None, *,
     context["best_evidence"] = round(strongest.score, 3) if strongest is not None else 0.0
     context["best_meaning"] = round(meaning, 3)
     if best is None or rule.refuses(strongest.score, meaning):
-        yield from _abstain(question, sources, t0, retrieve_ms, context, settings_out, units)
+        text = ABSTAIN_TEXT if sources else NOTHING_TO_READ_TEXT
+        yield from _abstain(question, sources, t0, retrieve_ms, context, settings_out, units, text=text)
         return
     verdict = None
     if rule.answerable_below is not None and ctx.answerable is not None:  # only when words and meaning passed

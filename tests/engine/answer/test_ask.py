@@ -9,7 +9,8 @@ import pymupdf as fitz
 import pytest
 
 from engine import Engine, Settings
-from engine.answer.ask import ABSTAIN, NOT_SAID_TEXT, RARELY_BY_SCORE, AbstainRule, abstain_rule
+from engine.answer.ask import (ABSTAIN, NOT_SAID_TEXT, NOTHING_TO_READ_TEXT, RARELY_BY_SCORE, AbstainRule,
+                               abstain_rule)
 from engine.types import CitationEvent, DoneEvent, SourcesEvent, TokenEvent
 from tests.engine.answer.lighthouses import write_lighthouses_pdf
 
@@ -91,6 +92,18 @@ def test_cli_ask_json_contract(library):
     assert {"retrieve_ms", "first_token_ms", "total_ms", "prompt_tokens", "completion_tokens",
             "cache_hit"} <= set(data["timings"])
     assert data["citations"] and data["citations"][0]["page"] == 2
+
+
+def test_an_empty_library_says_there_is_nothing_to_read(tmp_path):
+    # a mistyped --library path makes a new, empty library: say so, not "the closest passages are listed below"
+    with Engine.open(tmp_path / "new-lib") as eng:
+        answer = eng.ask("When was the Kestrel lighthouse built?")
+    assert answer.abstained and answer.answer == NOTHING_TO_READ_TEXT
+    assert answer.sources == [] and answer.citations == []
+    out = subprocess.run([sys.executable, "-m", "engine", "--library", str(tmp_path / "new-lib"), "ask",
+                          "When was it built?"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == NOTHING_TO_READ_TEXT  # and no empty "Closest passages:" heading
 
 
 def test_strict_abstention_refuses_what_rarely_answers(library):
